@@ -1,0 +1,89 @@
+"""Digitised article texts (JSONL, one article per line, as in the shared corpus) become Article records."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from jarida.normalize import index_form, number_key, strip_bidi
+from jarida.types import Article
+
+from .errors import SourceError
+from .headers import AR_HEADER, FR_HEADER, gregorian_date, text_type_of
+
+REQUIRED = ("law_id", "lang", "article", "text")
+
+
+def _type_and_number(title: str, lang: str) -> tuple[str, str]:
+    m = (AR_HEADER if lang == "ar" else FR_HEADER).search(title)
+    if m:
+        return text_type_of(m.group(1), lang), number_key(m.group(2))
+    lowered = title.lower()
+    for word, canon in (
+        ("dahir", "dahir"),
+        ("ظهير", "dahir"),
+        ("constitution", "constitution"),
+        ("دستور", "constitution"),
+        ("code", "code"),
+        ("مدونة", "code"),
+        ("مجموعة", "code"),
+    ):
+        if word in lowered:
+            return canon, ""
+    return "document", ""
+
+
+def read_jsonl(path: Path, source: str) -> list[Article]:
+    """Articles of a digitised JSONL file; a malformed line is an error naming its line number."""
+    articles: list[Article] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(source, f"line {line_no} is not valid JSON ({exc.msg})", "fix or remove it") from exc
+            missing = [k for k in REQUIRED if not row.get(k)]
+            if missing:
+                raise SourceError(source, f"line {line_no} lacks {', '.join(missing)}", "see README, 'Digitised texts'")
+            lang = row["lang"]
+            if lang not in ("fr", "ar"):
+                raise SourceError(source, f"line {line_no}: unknown language '{lang}'", "use 'fr' or 'ar'")
+            key = re.sub(r"\s+", " ", str(row["article"]).strip())
+            title = row.get("law_title", "")
+            text_type, text_number = _type_and_number(title, lang)
+            base = f"{row['law_id']}:{lang}:art{key.replace(' ', '_')}@{path.stem}"
+            seen[base] = seen.get(base, 0) + 1
+            text = strip_bidi(row["text"]).strip()
+            articles.append(
+                Article(
+                    id=base if seen[base] == 1 else f"{base}#{seen[base]}",
+                    law_id=row["law_id"],
+                    law_title=title,
+                    text_type=text_type,
+                    text_number=text_number,
+                    lang=lang,
+                    article=key,
+                    text=text,
+                    bo_ref=row.get("bo_ref", ""),
+                    bo_number=(
+                        (m.group(1) or m.group(2))
+                        if (m := re.search(r"n°\s*(\d{3,5})|عدد\s*(\d{3,5})", row.get("bo_ref", "")))
+                        else ""
+                    ),
+                    source=source,
+                    pages=[],
+                    method="digitised",
+                    ocr_confidence=None,
+                    heading="",
+                    breadcrumb=[],
+                    text_date=gregorian_date(title),
+                    index_text=index_form(text),
+                )
+            )
+    if not articles:
+        raise SourceError(source, "no articles in the file", "one JSON object per line, see README")
+    return articles

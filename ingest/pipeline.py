@@ -1,0 +1,140 @@
+"""`jarida ingest`: sources → pages → OCR → texts/articles → the article store, resumable, with progress."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jarida.records import ArticleStore, PageRecord, SourceRecord
+from jarida.settings import Settings
+from jarida.types import Article
+
+from .assemble import build_articles, document_lang
+from .digitised import read_jsonl
+from .errors import SourceError
+from .layout import clean_pages
+from .reading import page_count, read_pages
+from .sources import SourceFile, discover
+from .structure import parse_texts
+
+
+@dataclass
+class IngestSummary:
+    """What one `jarida ingest` run did."""
+
+    files: int = 0
+    skipped_unchanged: int = 0
+    pages: int = 0
+    text_pages: int = 0
+    ocr_pages: int = 0
+    articles: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    per_file: list[SourceRecord] = field(default_factory=list)
+
+
+def ingest_source(src: SourceFile, settings: Settings, on_page=None) -> tuple[list[PageRecord], list[Article]]:
+    """Read one file into page records and articles (raises SourceError for bad input)."""
+    if src.kind == "jsonl":
+        return [], read_jsonl(src.path, src.name)
+    pages = read_pages(src, settings, on_page)
+    lang = document_lang(pages)
+    lines = clean_pages([(p.number, p.lines) for p in pages])
+    texts = parse_texts(lines, lang, src.path.stem)
+    articles = build_articles(texts, pages, lang, src.name, src.path.stem)
+    records = [PageRecord(p.number, p.method, p.lang, p.confidence, p.reason, p.image_hash) for p in pages]
+    return records, articles
+
+
+def ingest(paths: list[Path], settings: Settings, console: Console | None = None, force: bool = False) -> IngestSummary:
+    """Ingest files and folders; unchanged files already done are skipped, one bad file never stops the batch."""
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    summary = IngestSummary()
+    sources, skipped = discover(paths)
+    summary.errors += [f"{path}: {why}" for path, why in skipped]
+    store = ArticleStore(settings.db_path)
+    try:
+        todo = []
+        for src in sources:
+            previous = store.source(src.name)
+            if not force and previous and previous.status == "done" and previous.sha256 == src.sha256:
+                summary.skipped_unchanged += 1
+            else:
+                todo.append(src)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=not todo,
+        ) as progress:
+            files_bar = progress.add_task("files", total=len(todo))
+            for src in todo:
+                pages_bar = progress.add_task(f"  {src.name[:40]}", total=page_count(src.path) or None)
+                record = SourceRecord(src.name, str(src.path), src.sha256, "done", src.kind)
+                t0 = time.perf_counter()
+                try:
+                    page_records, articles = ingest_source(src, settings, lambda b=pages_bar: progress.advance(b))
+                except SourceError as exc:
+                    record.status, record.error = "error", str(exc)
+                    store.record_error(record)
+                    summary.errors.append(str(exc))
+                except Exception as exc:  # an unexpected failure on one file must not stop the batch
+                    record.status, record.error = "error", f"{src.name}: unexpected error {exc!r} — please report it"
+                    store.record_error(record)
+                    summary.errors.append(record.error)
+                else:
+                    record.pages = len(page_records)
+                    record.text_pages = sum(p.method == "text" for p in page_records)
+                    record.ocr_pages = sum(p.method == "ocr" for p in page_records)
+                    record.seconds = round(time.perf_counter() - t0, 2)
+                    record.articles = len(articles)
+                    store.replace_source(record, page_records, articles)
+                    summary.pages += record.pages
+                    summary.text_pages += record.text_pages
+                    summary.ocr_pages += record.ocr_pages
+                    summary.articles += record.articles
+                summary.files += 1
+                summary.per_file.append(record)
+                progress.remove_task(pages_bar)
+                progress.advance(files_bar)
+    finally:
+        store.close()
+    summary.seconds = round(time.perf_counter() - started, 1)
+    return summary
+
+
+def summary_table(summary: IngestSummary) -> Table:
+    """The end-of-run table: one row per file processed, then the totals."""
+    table = Table(title="jarida ingest")
+    for column in ("file", "status", "pages", "text layer", "OCR", "articles", "seconds"):
+        table.add_column(column, justify="left" if column in ("file", "status") else "right")
+    for r in summary.per_file:
+        table.add_row(
+            r.source,
+            r.status if r.status == "done" else "[red]error[/red]",
+            str(r.pages),
+            str(r.text_pages),
+            str(r.ocr_pages),
+            str(r.articles),
+            f"{r.seconds:.1f}",
+        )
+    table.add_section()
+    table.add_row(
+        f"{summary.files} processed, {summary.skipped_unchanged} unchanged",
+        f"{len(summary.errors)} errors",
+        str(summary.pages),
+        str(summary.text_pages),
+        str(summary.ocr_pages),
+        str(summary.articles),
+        f"{summary.seconds:.1f}",
+    )
+    return table

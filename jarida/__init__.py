@@ -1,0 +1,1 @@
+"""jarida: assistant over the Bulletin officiel."""

@@ -1,0 +1,111 @@
+"""The `jarida` command line: one entry point for every stage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jarida.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(data_dir=args.data_dir)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from jarida.ingest.pipeline import ingest, summary_table
+
+    settings = load_settings(data_dir=args.data_dir, ocr_workers=args.workers)
+    console = Console(stderr=True)
+    summary = ingest(args.paths, settings, console, force=args.force)
+    console.print(summary_table(summary))
+    for error in summary.errors:
+        console.print(f"[red]error[/red] {error}")
+    return 1 if summary.errors and not summary.articles and not summary.skipped_unchanged else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from jarida.records import ArticleStore
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no article store in {settings.data_dir}: run `jarida ingest PATH` first", file=sys.stderr)
+        return 1
+    store = ArticleStore(settings.db_path)
+    try:
+        for article in store.articles(law_id=args.law, lang=args.lang):
+            record = article.to_dict()
+            if not args.with_index_text:
+                record.pop("index_text")
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except BrokenPipeError:
+        pass
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from jarida.records import ArticleStore
+
+    store = ArticleStore(_settings(args).db_path)
+    for record in store.sources():
+        print(json.dumps(record.__dict__, ensure_ascii=False))
+    store.close()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from jarida.eval import ingest_checks
+
+    return ingest_checks.main(_settings(args), args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jarida", description="Assistant over Morocco's Bulletin officiel")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", type=Path, default=None, help="indexes and caches (default: JARIDA_DATA_DIR, else ./data)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="read PDFs, page images and digitised JSONL into articles")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders")
+    p.add_argument("--workers", type=int, default=None, help="Tesseract processes (default: one per core)")
+    p.add_argument("--force", action="store_true", help="re-read files even if unchanged")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", parents=[common], help="print stored articles as JSON lines")
+    p.add_argument("--law", default=None)
+    p.add_argument("--lang", default=None, choices=["fr", "ar"])
+    p.add_argument("--with-index-text", action="store_true", help="include the normalised indexing form")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("sources", parents=[common], help="what ingest did with each file")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("eval", parents=[common], help="measure a stage against the shared corpus")
+    p.add_argument("what", choices=["ingest", "ingest-bench"])
+    p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: JARIDA_CORPUS_DIR)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--pages", type=int, default=8, help="pages per benchmark measurement")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `jarida` with `argv` (default: the process arguments)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # settings errors
+        print(f"jarida: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Settings: `JARIDA_*` environment variables over an optional `jarida.toml`, over defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a jarida command may be configured with."""
+
+    data_dir: Path = Path("data")
+    corpus_dir: Path = Path("../shared/corpus")
+    eval_dir: Path = Path("../shared/eval")
+    ocr_dpi: int = 300
+    ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_pages: int = 2000
+    qdrant_url: str = ""
+    llm_url: str = ""
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "jarida.sqlite"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def _coerce(value: object, like: object) -> object:
+    if isinstance(like, Path):
+        return Path(str(value)).expanduser()
+    if isinstance(like, int):
+        return int(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
+    """Defaults, then `jarida.toml` (or `JARIDA_CONFIG`), then `JARIDA_*` variables, then overrides."""
+    defaults = Settings()
+    values: dict[str, object] = {}
+    path = config_file or Path(os.environ.get("JARIDA_CONFIG", "jarida.toml"))
+    if path.is_file():
+        with path.open("rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        env = os.environ.get(f"JARIDA_{f.name.upper()}")
+        if env not in (None, ""):
+            values[f.name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)} in {path}; see README, 'Configuration'")
+    return Settings(**{k: _coerce(v, getattr(defaults, k)) for k, v in values.items()})
