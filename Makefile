@@ -1,0 +1,23 @@
+# The two quick-start commands: `make run` (set up, then the main job) and `make test` (set up, then the tests).
+CORPUS ?= ../shared/corpus
+DATA_DIR ?= data
+VENV ?= .venv
+
+.PHONY: run test setup setup-dev lint
+
+run: setup
+	$(VENV)/bin/jarida ingest $(CORPUS)/pdf $(CORPUS)/articles --data-dir $(DATA_DIR)
+	$(VENV)/bin/jarida export --data-dir $(DATA_DIR) | wc -l | xargs echo "articles stored:"
+
+test: setup-dev lint
+	$(VENV)/bin/python -m pytest -q
+
+setup:
+	scripts/setup.sh
+
+setup-dev:
+	scripts/setup.sh --dev
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
