@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from jarida.normalize import index_form, number_key, strip_bidi
+from jarida.normalize import index_form, number_key, repair_lam_alef, strip_bidi
 from jarida.types import Article
 
 from .errors import SourceError
@@ -58,6 +58,8 @@ def read_jsonl(path: Path, source: str) -> list[Article]:
             base = f"{row['law_id']}:{lang}:art{key.replace(' ', '_')}@{path.stem}"
             seen[base] = seen.get(base, 0) + 1
             text = strip_bidi(row["text"]).strip()
+            if lang == "ar":
+                text = repair_lam_alef(text)
             articles.append(
                 Article(
                     id=base if seen[base] == 1 else f"{base}#{seen[base]}",

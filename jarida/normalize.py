@@ -17,7 +17,7 @@ _ALEFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "�
 _LAM_ALEF_SWAPS = [
     (re.compile(r"ا([اأإآ])ل"), r"ال\1"),
     (re.compile(r"(?<![\u0621-\u064a])([أإ])ال"), r"\1لا"),
-    (re.compile(r"ل([أإآ])ل"), r"لل\1"),
+    (re.compile(r"(?<![\u0621-\u064a])ل([أإ])ل"), r"لل\1"),  # word-initial only: "الآلية" is real
 ]
 
 

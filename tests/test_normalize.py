@@ -25,7 +25,9 @@ def test_swapped_lam_alef_is_repaired_where_it_cannot_be_real_arabic():
     assert repair_lam_alef("األسرة") == "الأسرة"
     assert repair_lam_alef("أال") == "ألا"
     assert repair_lam_alef("لإلنسان") == "للإنسان"
+    assert repair_lam_alef("في جميع الحاالت") == "في جميع الحالات"
     assert repair_lam_alef("إلى الأسرة") == "إلى الأسرة"  # correct text is left alone
+    assert repair_lam_alef("المعالجة الآلية") == "المعالجة الآلية"
 
 
 def test_direction_marks_are_stripped():
