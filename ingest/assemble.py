@@ -8,7 +8,7 @@ from collections import Counter
 from jarida.normalize import index_form
 from jarida.types import Article
 
-from .headers import BoReference, find_bo_reference
+from .headers import BoReference, find_bo_reference, type_from_title
 from .layout import PageLine
 from .reading import PageRead
 from .structure import ParsedText
@@ -71,7 +71,7 @@ def build_articles(texts: list[ParsedText], pages: list[PageRead], lang: str, so
         header_block = "\n".join(ln.text for ln in text.lines[:12])
         ref = find_bo_reference(header_block) or doc_ref
         header = text.header
-        text_type = header.text_type if header else _type_from_title(text.title) if text.articles else "document"
+        text_type = header.text_type if header else type_from_title(text.title) if text.articles else "document"
         units = [(a.heading.key, a.heading.printed, a.breadcrumb, a.lines) for a in text.articles] or [
             ("", "", [], text.lines)
         ]
@@ -109,23 +109,3 @@ def build_articles(texts: list[ParsedText], pages: list[PageRead], lang: str, so
                 )
             )
     return articles
-
-
-def _type_from_title(title: str) -> str:
-    lowered = title.lower()
-    for word, canon in (
-        ("dahir", "dahir"),
-        ("loi", "loi"),
-        ("décret", "decret"),
-        ("arrêté", "arrete"),
-        ("convention", "convention"),
-        ("code", "code"),
-        ("ظهير", "dahir"),
-        ("قانون", "loi"),
-        ("مرسوم", "decret"),
-        ("قرار", "arrete"),
-        ("اتفاقية", "convention"),
-    ):
-        if word in lowered:
-            return canon
-    return "text"

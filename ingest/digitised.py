@@ -10,7 +10,7 @@ from jarida.normalize import index_form, number_key, repair_lam_alef, strip_bidi
 from jarida.types import Article
 
 from .errors import SourceError
-from .headers import AR_HEADER, FR_HEADER, gregorian_date, text_type_of
+from .headers import AR_HEADER, FR_HEADER, gregorian_date, text_type_of, type_from_title
 
 REQUIRED = ("law_id", "lang", "article", "text")
 
@@ -19,19 +19,7 @@ def _type_and_number(title: str, lang: str) -> tuple[str, str]:
     m = (AR_HEADER if lang == "ar" else FR_HEADER).search(title)
     if m:
         return text_type_of(m.group(1), lang), number_key(m.group(2))
-    lowered = title.lower()
-    for word, canon in (
-        ("dahir", "dahir"),
-        ("ظهير", "dahir"),
-        ("constitution", "constitution"),
-        ("دستور", "constitution"),
-        ("code", "code"),
-        ("مدونة", "code"),
-        ("مجموعة", "code"),
-    ):
-        if word in lowered:
-            return canon, ""
-    return "document", ""
+    return type_from_title(title, default="document"), ""
 
 
 def read_jsonl(path: Path, source: str) -> list[Article]:

@@ -200,6 +200,20 @@ def text_type_of(word: str, lang: str) -> str:
     return next((canon for printed, canon in table if lowered == printed.lower()), lowered)
 
 
+TITLE_TYPES = [
+    ("dahir", "dahir"), ("ظهير", "dahir"), ("constitution", "constitution"), ("دستور", "constitution"),
+    ("décret", "decret"), ("مرسوم", "decret"), ("arrêté", "arrete"), ("قرار", "arrete"),
+    ("convention", "convention"), ("اتفاقية", "convention"), ("loi", "loi"), ("قانون", "loi"),
+    ("code", "code"), ("مدونة", "code"), ("مجموعة", "code"),
+]  # fmt: skip
+
+
+def type_from_title(title: str, default: str = "text") -> str:
+    """A text type guessed from a title without a header line ("Dahir formant Code …" → "dahir")."""
+    lowered = title.lower()
+    return next((canon for word, canon in TITLE_TYPES if re.search(rf"\b{word}\b", lowered)), default)
+
+
 def parse_header(lines: list[str], lang: str) -> TextHeader | None:
     """A text header starting at `lines[0]` (the following lines complete title and dates), or None."""
     if not lines:
