@@ -34,7 +34,8 @@ def read_jsonl(path: Path, source: str) -> list[Article]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SourceError(source, f"line {line_no} is not valid JSON ({exc.msg})", "fix or remove it") from exc
-            missing = [k for k in REQUIRED if not row.get(k)]
+            # An empty text is kept (a repealed article is still a numbered article); a missing field is not.
+            missing = [k for k in REQUIRED if row.get(k) in (None, "") and not (k == "text" and k in row)]
             if missing:
                 raise SourceError(source, f"line {line_no} lacks {', '.join(missing)}", "see README, 'Digitised texts'")
             lang = row["lang"]

@@ -10,3 +10,7 @@ class SourceError(Exception):
         self.source, self.problem, self.hint, self.page = source, problem, hint, page
         where = f"{source}, page {page}" if page else source
         super().__init__(f"{where}: {problem}" + (f" — {hint}" if hint else ""))
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, int | None]]:
+        """Rebuild from the four fields, so the error crosses process boundaries (OCR workers) intact."""
+        return (SourceError, (self.source, self.problem, self.hint, self.page))

@@ -7,17 +7,20 @@ import json
 import multiprocessing
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytesseract
-from PIL import Image, ImageSequence
+from PIL import Image
 
 from jarida.normalize import has_arabic, strip_bidi
 
-from .pdf import Line, open_pdf, render_page
+from .errors import SourceError
+from .pdf import Line, is_blank_image, open_pdf, render_page
 
 TESSERACT_LANGS = {"fr": "fra", "ar": "ara"}
 TESSERACT_CONFIG = "--psm 3"
@@ -25,6 +28,10 @@ TESSERACT_CONFIG = "--psm 3"
 _ARABIC_COMMA_MISREAD = re.compile(r"(?<=[\u0621-\u064a\d)])»(?=\s|$)")
 # A footnote call after an Arabic word comes out as "!" ("القانونية!").
 _ARABIC_FOOTNOTE_CALL = re.compile(r"(?<=[\u0621-\u064a])!(?=\s|$)")
+# Specks and rules read as brackets or bars at a line's edge ("l’intérieur.[", "| Article 3").
+_EDGE_SPECKS = re.compile(r"^[|\]]+\s*|\s*\[[l1|]?$|\s+\|$")
+SPECK_RATIO = 0.4  # a line whose glyphs are all under 40% of the usual line height is dust, not text
+CACHE_FORMAT = 2  # cache entries hold Tesseract's words; entries of another format are OCR'd again
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,22 @@ class OcrPage:
 
 
 def _load_image(task: OcrTask) -> Image.Image:
-    if task.kind == "pdf":
-        pdf = open_pdf(Path(task.path))
-        try:
-            return render_page(pdf[task.page_index], task.dpi)
-        finally:
-            pdf.close()
-    with Image.open(task.path) as img:
-        frame = next(f for i, f in enumerate(ImageSequence.Iterator(img)) if i == task.page_index)
-        return frame.convert("L")
+    """The page as a grey-scale image; a SourceError naming the page when it cannot be rendered."""
+    try:
+        if task.kind == "pdf":
+            pdf = open_pdf(Path(task.path))
+            try:
+                return render_page(pdf[task.page_index], task.dpi)
+            finally:
+                pdf.close()
+        with Image.open(task.path) as img:
+            img.seek(task.page_index)
+            return img.convert("L")
+    except SourceError:
+        raise
+    except Exception as exc:  # pdfium or Pillow on a damaged page
+        hint = "re-download or re-scan the file"
+        raise SourceError(Path(task.path).name, f"cannot render the page ({exc})", hint, task.page_index + 1) from exc
 
 
 def detect_lang(image: Image.Image) -> str:
@@ -77,49 +91,149 @@ def detect_lang(image: Image.Image) -> str:
     return "ar" if "Script: Arabic" in osd else "fr"
 
 
-def _lines_from_data(data: dict, lang: str) -> list[dict]:
-    grouped: dict[tuple[int, int, int], list[int]] = {}
-    for i, word in enumerate(data["text"]):
-        if word.strip() and float(data["conf"][i]) >= 0:
-            grouped.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(i)
-    lines = []
-    for idx in grouped.values():
-        text = strip_bidi(" ".join(data["text"][i] for i in idx)).strip()
-        if not text:
-            continue
-        if lang == "ar":
-            text = _ARABIC_FOOTNOTE_CALL.sub("", text)
-            if "«" not in text:
-                text = _ARABIC_COMMA_MISREAD.sub("،", text)
-        left = min(data["left"][i] for i in idx)
-        top = min(data["top"][i] for i in idx)
-        right = max(data["left"][i] + data["width"][i] for i in idx)
-        bottom = max(data["top"][i] + data["height"][i] for i in idx)
-        conf = sum(float(data["conf"][i]) for i in idx) / len(idx)
-        lines.append({"text": text, "confidence": round(conf, 1), "box": [left, top, right - left, bottom - top]})
-    return lines
+def _words(data: dict) -> list[list]:
+    """Tesseract's words as compact rows: [text, conf, left, top, width, height, block, par, line]."""
+    keys = ("left", "top", "width", "height", "block_num", "par_num", "line_num")
+    return [
+        [word, round(float(data["conf"][i]), 1), *(int(data[k][i]) for k in keys)]
+        for i, word in enumerate(data["text"])
+        if word.strip() and float(data["conf"][i]) >= 0
+    ]
+
+
+def _gutter(lines: list[list[list]], width: int) -> int | None:
+    """x of the blank strip between two text columns, or None for a one-column page.
+
+    A column gutter is a run of at least 1% of the page width, in its middle third, crossed by the words
+    of at most 15% of the lines (running heads, full-width titles); in one column of text no such run exists.
+    """
+    step = 4
+    cover = [0] * (width // step + 2)
+    for words in lines:
+        seen = set()
+        for w in words:
+            seen.update(range(w[2] // step, (w[2] + w[4]) // step + 1))
+        for x in seen:
+            cover[x] += 1
+    limit = max(1, int(0.15 * len(lines)))
+    best, run_start, best_len = None, None, 0
+    for x in range(int(0.33 * width) // step, int(0.67 * width) // step + 1):
+        if cover[x] <= limit:
+            run_start = x if run_start is None else run_start
+            if x - run_start + 1 > best_len:
+                best_len, best = x - run_start + 1, (run_start + x) // 2
+        else:
+            run_start = None
+    if best is None or best_len * step < 0.01 * width:
+        return None
+    gutter = best * step
+    left = sum(all(w[2] + w[4] <= gutter for w in ws) for ws in lines)
+    right = sum(all(w[2] >= gutter for w in ws) for ws in lines)
+    return gutter if min(left, right) >= 5 else None
+
+
+def _split(words: list[list], gutter: int | None) -> list[tuple[str, list[list]]]:
+    """A Tesseract line as (column, words) pieces: "L"/"R" of the gutter, or "S" when a word spans it."""
+    if gutter is None:
+        return [("S", words)]
+    if any(w[2] < gutter < w[2] + w[4] for w in words):
+        return [("S", words)]
+    left = [w for w in words if w[2] + w[4] <= gutter]
+    right = [w for w in words if w[2] >= gutter]
+    return [(side, part) for side, part in (("L", left), ("R", right)) if part]
+
+
+def _reading_order(pieces: list[tuple[str, dict]], rtl: bool, height: float) -> list[dict]:
+    """Two-column reading order: bands between full-width lines, first column then second, rows in order."""
+    first, second = ("R", "L") if rtl else ("L", "R")
+    ordered: list[dict] = []
+    band: dict[str, list[dict]] = {"L": [], "R": []}
+
+    def flush() -> None:
+        for side in (first, second):
+            column = sorted(band[side], key=lambda ln: ln["box"][1])
+            rows: list[list[dict]] = []
+            for line in column:  # lines side by side on one row (a justified line split in two) read in order
+                if rows and abs(line["box"][1] - rows[-1][0]["box"][1]) < 0.5 * height:
+                    rows[-1].append(line)
+                else:
+                    rows.append([line])
+            for row in rows:
+                ordered.extend(sorted(row, key=lambda ln: -ln["box"][0] if rtl else ln["box"][0]))
+            band[side] = []
+
+    for side, line in sorted(pieces, key=lambda p: p[1]["box"][1]):
+        if side == "S":
+            flush()
+            ordered.append(line)
+        else:
+            band[side].append(line)
+    flush()
+    return ordered
+
+
+def _line(words: list[list], lang: str) -> dict | None:
+    text = strip_bidi(" ".join(w[0] for w in words)).strip()
+    if lang == "ar":
+        text = _ARABIC_FOOTNOTE_CALL.sub("", text)
+        if "«" not in text:
+            text = _ARABIC_COMMA_MISREAD.sub("،", text)
+    else:
+        text = _EDGE_SPECKS.sub("", text)
+    if not text or (len(text) == 1 and not text.isdigit()):  # a lone mark or letter is a speck
+        return None
+    left, top = min(w[2] for w in words), min(w[3] for w in words)
+    right, bottom = max(w[2] + w[4] for w in words), max(w[3] + w[5] for w in words)
+    conf = sum(w[1] for w in words) / len(words)
+    return {"text": text, "confidence": round(conf, 1), "box": [left, top, right - left, bottom - top]}
+
+
+def lines_from_words(words: list[list], lang: str, width: int) -> list[dict]:
+    """Printed lines from Tesseract's words: specks dropped, lines merged across a column gutter split,
+    and two-column pages put in reading order (Tesseract's own order is kept on one-column pages)."""
+    grouped: dict[tuple[int, int, int], list[list]] = {}
+    for w in words:
+        grouped.setdefault((w[6], w[7], w[8]), []).append(w)
+    heights = sorted(max(w[3] + w[5] for w in ws) - min(w[3] for w in ws) for ws in grouped.values())
+    height = heights[len(heights) // 2] if heights else 0
+    kept = [
+        ws
+        for ws in grouped.values()
+        if max(w[5] for w in ws) >= SPECK_RATIO * height or sum(c.isalnum() for w in ws for c in w[0]) > 3
+    ]
+    gutter = _gutter(kept, width)
+    pieces = [(side, line) for ws in kept for side, part in _split(ws, gutter) if (line := _line(part, lang))]
+    if gutter is None:
+        return [line for _, line in pieces]
+    return _reading_order(pieces, lang == "ar", height)
 
 
 def ocr_page(task: OcrTask) -> OcrPage:
-    """Render (or load) the page, then OCR it unless the same image was OCR'd before."""
+    """Render (or load) the page, then OCR it unless the same image was OCR'd before.
+
+    The cache keeps Tesseract's words (not the lines made of them), so a better line assembly applies
+    to pages OCR'd before it, without running Tesseract again."""
     image = _load_image(task)
+    if is_blank_image(image):  # nothing printed: no Tesseract run
+        return OcrPage(task.page_index, task.lang or "fr", [], None, "", image.width, image.height)
     digest = hashlib.sha256(image.tobytes() + f"{image.size}{TESSERACT_CONFIG}".encode()).hexdigest()
     lang = task.lang or detect_lang(image)
-    cache_file = Path(task.cache_dir) / "ocr" / digest[:2] / f"{digest}-{lang}.json"
-    if cache_file.exists():
-        page = OcrPage(**json.loads(cache_file.read_text(encoding="utf-8")))
-        page.page_index, page.cached = task.page_index, True
-        return page
-    data = pytesseract.image_to_data(
-        image, lang=TESSERACT_LANGS[lang], config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
-    )
-    lines = _lines_from_data(data, lang)
-    if task.lang is None and lines and has_arabic(" ".join(ln["text"] for ln in lines)) != (lang == "ar"):
-        lang = "ar" if lang == "fr" else "fr"  # detection was wrong: read again in the other script
-        data = pytesseract.image_to_data(
-            image, lang=TESSERACT_LANGS[lang], config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
-        )
-        lines = _lines_from_data(data, lang)
+    cache_file = Path(task.cache_dir) / "ocr" / digest[:2] / f"{digest}-{lang}.words.json"
+    cached = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    if cached.get("format") == CACHE_FORMAT:
+        lang, words = cached["lang"], cached["words"]
+    else:
+        words = _tesseract_words(image, lang)
+        text = " ".join(w[0] for w in words)
+        if task.lang is None and words and has_arabic(text) != (lang == "ar"):
+            lang = "ar" if lang == "fr" else "fr"  # detection was wrong: read again in the other script
+            words = _tesseract_words(image, lang)
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")  # workers may OCR one image at once
+        record = {"format": CACHE_FORMAT, "lang": lang, "words": words, "width": image.width, "height": image.height}
+        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache_file)
+    lines = lines_from_words(words, lang, image.width)
     weights = [len(ln["text"]) for ln in lines]
     confidence = (
         round(sum(ln["confidence"] * w for ln, w in zip(lines, weights, strict=True)) / sum(weights), 1)
@@ -127,15 +241,42 @@ def ocr_page(task: OcrTask) -> OcrPage:
         else None
     )
     page = OcrPage(task.page_index, lang, lines, confidence, digest, image.width, image.height)
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(page), ensure_ascii=False), encoding="utf-8")
-    tmp.replace(cache_file)
+    page.cached = cached.get("format") == CACHE_FORMAT
     return page
 
 
-def _init_worker() -> None:
+def _tesseract_words(image: Image.Image, lang: str) -> list[list]:
+    return _words(
+        pytesseract.image_to_data(
+            image, lang=TESSERACT_LANGS[lang], config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
+        )
+    )
+
+
+def ocr_task(task: OcrTask) -> OcrPage:
+    """`ocr_page`, with Tesseract's failures turned into a SourceError that names the file, the page and the fix."""
+    name, page = Path(task.path).name, task.page_index + 1
+    try:
+        return ocr_page(task)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise SourceError(
+            name, "Tesseract is not installed", "install tesseract-ocr (fra, ara) or put it on PATH", page
+        ) from exc
+    except pytesseract.TesseractError as exc:
+        hint = "check that Tesseract's fra and ara languages are installed"
+        raise SourceError(name, f"Tesseract failed ({str(exc.message).strip()[:200]})", hint, page) from exc
+
+
+def _init_worker(parent: int) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's own threads slow parallel runs badly
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once the ingest process is gone (killed), instead of lingering as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def ocr_pages(
@@ -148,16 +289,22 @@ def ocr_pages(
     os.environ["OMP_THREAD_LIMIT"] = "1"
     if workers <= 1 or len(tasks) == 1:
         for task in tasks:
-            page = ocr_page(task)
+            page = ocr_task(task)
             if on_done:
                 on_done(page)
             yield page
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
-        futures = [pool.submit(ocr_page, task) for task in tasks]
-        for future in as_completed(futures):
-            page = future.result()
-            if on_done:
-                on_done(page)
-            yield page
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    ) as pool:
+        futures = [pool.submit(ocr_task, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                page = future.result()
+                if on_done:
+                    on_done(page)
+                yield page
+        finally:  # a failed page (or a stopped caller) cancels the pages not started yet
+            for future in futures:
+                future.cancel()

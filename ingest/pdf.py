@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,26 +28,73 @@ class Line:
     confidence: float | None = None  # OCR word confidence, 0-100
 
 
+MAGIC = {  # what a file named .pdf may really be, by its first bytes
+    b"\x89PNG": ("a PNG image", "rename it to .png"),
+    b"\xff\xd8\xff": ("a JPEG image", "rename it to .jpg"),
+    b"II*\x00": ("a TIFF image", "rename it to .tif"),
+    b"MM\x00*": ("a TIFF image", "rename it to .tif"),
+    b"PK\x03\x04": ("a ZIP archive (or Word/OpenDocument file)", "extract or export it to PDF first"),
+}
+BLANK_DPI = 40  # resolution of the cheap render that tells a blank page
+BLANK_INK = 0.0001  # fewer dark pixels than this fraction: blank (one 11 pt word "ANNEXE" is 0.00036)
+
+
+def _not_a_pdf(name: str, head: bytes) -> SourceError:
+    """Say what a file that lacks the %PDF header is instead."""
+    for magic, (what, hint) in MAGIC.items():
+        if head.startswith(magic):
+            return SourceError(name, f"not a PDF but {what}", hint)
+    if b"<html" in head.lower() or b"<!doctype" in head.lower():
+        return SourceError(name, "not a PDF but an HTML page (a failed download?)", "download the PDF again")
+    start = head[:40].decode("utf-8", "replace").split("\n")[0].strip()
+    return SourceError(name, f"not a PDF (no %PDF header; starts with {start!r})", "check that it is the right file")
+
+
 def open_pdf(path: Path) -> pdfium.PdfDocument:
-    """Open a PDF or raise a SourceError that says what is wrong with the file."""
+    """Open a PDF or raise a SourceError that says what is wrong with the file and what to do."""
     name = path.name
     size = path.stat().st_size
     if size == 0:
         raise SourceError(name, "empty file (0 bytes)", "re-download or re-scan the issue")
     with path.open("rb") as fh:
         head = fh.read(1024)
+        fh.seek(max(0, size - 8192))
+        tail = fh.read().rstrip(b"\x00\t\r\n ")  # some writers pad the end
     if b"%PDF-" not in head:
-        raise SourceError(name, "not a PDF (no %PDF header)", "check the file type; images go in as PNG/JPG/TIFF")
+        raise _not_a_pdf(name, head)
+    if b"%%EOF" not in tail[-1024:]:
+        raise SourceError(name, f"truncated PDF (no end-of-file marker in its {size} bytes)", "re-download the file")
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message:
-            raise SourceError(name, "encrypted PDF (password required)", "ask the publisher for an open copy") from exc
-        raise SourceError(name, f"corrupt or truncated PDF ({exc})", "re-download the file") from exc
+        data = path.read_bytes()  # pdfium's error code is unreliable (it can be stale): look at the file
+        if b"/Encrypt" in data:
+            hint = "get an open copy, or decrypt it: qpdf --decrypt --password=PASSWORD in.pdf out.pdf"
+            raise SourceError(name, "encrypted PDF (password required)", hint) from exc
+        if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
+            raise SourceError(name, "the PDF has no pages", "re-download the file") from exc
+        raise SourceError(name, f"corrupt PDF ({exc})", "re-download the file, or repair it with a PDF tool") from exc
     if len(pdf) == 0:
+        pdf.close()
         raise SourceError(name, "the PDF has no pages", "re-download the file")
     return pdf
+
+
+def is_blank_image(image: Image.Image) -> bool:
+    """True when a grey-scale image has (almost) no dark pixels: nothing for OCR to read."""
+    dark = sum(image.histogram()[:160])
+    return dark <= BLANK_INK * image.width * image.height
+
+
+def is_blank(page: pdfium.PdfPage) -> bool:
+    """True when a page draws nothing visible: no page objects, or a low-resolution render with (almost) no ink."""
+    if pdfium_c.FPDFPage_CountObjects(page.raw) == 0:
+        return True
+    try:
+        image = page.render(scale=BLANK_DPI / 72, grayscale=True).to_pil().convert("L")
+    except pdfium.PdfiumError:
+        return False  # not known to be blank: OCR will try it and say what fails
+    return is_blank_image(image)
 
 
 def _line_from_chars(chars: list[tuple[str, float, tuple[float, float, float, float]]]) -> Line | None:

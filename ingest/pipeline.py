@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -43,6 +44,10 @@ def ingest_source(src: SourceFile, settings: Settings, on_page=None) -> tuple[li
     if src.kind == "jsonl":
         return [], read_jsonl(src.path, src.name)
     pages = read_pages(src, settings, on_page)
+    if not any(p.lines for p in pages):
+        blank = sum(p.method == "blank" for p in pages)
+        problem = f"no text on any of its {len(pages)} pages" + (f" ({blank} blank)" if blank else "")
+        raise SourceError(src.name, problem, "check that it is the right file and that the scan is not empty")
     lang = document_lang(pages)
     lines = clean_pages([(p.number, p.lines) for p in pages])
     texts = parse_texts(lines, lang, src.path.stem)
@@ -78,11 +83,12 @@ def ingest(paths: list[Path], settings: Settings, console: Console | None = None
         ) as progress:
             files_bar = progress.add_task("files", total=len(todo))
             for src in todo:
-                pages_bar = progress.add_task(f"  {src.name[:40]}", total=page_count(src.path) or None)
+                pages_bar = progress.add_task(f"  {escape(src.name[:40])}", total=page_count(src.path) or None)
                 record = SourceRecord(src.name, str(src.path), src.sha256, "done", src.kind)
                 t0 = time.perf_counter()
                 try:
                     page_records, articles = ingest_source(src, settings, lambda b=pages_bar: progress.advance(b))
+                    _check_ids(store, src, articles)
                 except SourceError as exc:
                     record.status, record.error = "error", str(exc)
                     store.record_error(record)
@@ -112,6 +118,15 @@ def ingest(paths: list[Path], settings: Settings, console: Console | None = None
     return summary
 
 
+def _check_ids(store: ArticleStore, src: SourceFile, articles: list[Article]) -> None:
+    """Refuse articles whose ids another stored source already has (ids end with the file stem)."""
+    taken = store.owners((a.id for a in articles), besides=src.name)
+    if taken:
+        first, other = next(iter(taken.items()))
+        problem = f"{len(taken)} article ids, e.g. {first}, are already stored from {other}"
+        raise SourceError(src.name, problem, "rename one of the two files so that their stems differ")
+
+
 def summary_table(summary: IngestSummary) -> Table:
     """The end-of-run table: one row per file processed, then the totals."""
     table = Table(title="jarida ingest")
@@ -119,7 +134,7 @@ def summary_table(summary: IngestSummary) -> Table:
         table.add_column(column, justify="left" if column in ("file", "status") else "right")
     for r in summary.per_file:
         table.add_row(
-            r.source,
+            escape(r.source),
             r.status if r.status == "done" else "[red]error[/red]",
             str(r.pages),
             str(r.text_pages),

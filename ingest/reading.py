@@ -13,7 +13,7 @@ from jarida.settings import Settings
 
 from .errors import SourceError
 from .ocr import OcrTask, ocr_pages
-from .pdf import Line, open_pdf, text_layer_lines
+from .pdf import Line, is_blank, open_pdf, text_layer_lines
 from .quality import assess_layer
 from .sources import SourceFile
 
@@ -47,18 +47,24 @@ def read_pages(src: SourceFile, settings: Settings, on_page: Callable[[], None] 
                     "split the file, or raise JARIDA_MAX_PAGES",
                 )
             for index in range(count):
+                pdf_page = pdf[index]
                 try:
-                    lines = text_layer_lines(pdf[index])
+                    lines = text_layer_lines(pdf_page)
                 except Exception as exc:  # pdfium can fail on one damaged page: OCR it instead
                     lines, verdict_reason = [], f"text layer unreadable ({exc})"
                 else:
                     verdict_reason = ""
                 verdict = assess_layer("\n".join(ln.text for ln in lines))
                 page = PageRead(index + 1, lang=verdict.lang, reason=verdict_reason or verdict.reason)
+                blank = verdict.reason == "no text layer" and not verdict_reason and is_blank(pdf_page)
+                pdf_page.close()
                 if verdict.usable:
                     for line in lines:
                         line.text = strip_bidi(repair_lam_alef(line.text) if verdict.lang == "ar" else line.text)
                     page.lines = lines
+                    tick()
+                elif blank:  # nothing printed: no Tesseract run for it
+                    page.method, page.reason = "blank", "blank page"
                     tick()
                 else:
                     page.method = "ocr"

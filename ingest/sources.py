@@ -47,6 +47,7 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[tuple[Path, str]
     """Supported files under `paths` (folders walked, sorted), and the paths skipped with why."""
     found: list[SourceFile] = []
     skipped: list[tuple[Path, str]] = []
+    by_name: dict[str, Path] = {}  # the store keys sources by file name: two files may not share one
     for root in paths:
         if not root.exists():
             skipped.append((root, "no such file or folder"))
@@ -58,5 +59,9 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[tuple[Path, str]
                 if not root.is_dir():
                     skipped.append((path, f"unsupported file type '{path.suffix}' (PDF, PNG/JPG/TIFF, JSONL)"))
                 continue
-            found.append(SourceFile(path, kind, file_sha256(path)))
+            first = by_name.setdefault(path.name, path)
+            if first.resolve() != path.resolve():
+                skipped.append((path, f"same file name as {first}, sources are kept by name — rename one of them"))
+            elif first is path:
+                found.append(SourceFile(path, kind, file_sha256(path)))
     return found, skipped

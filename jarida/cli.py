@@ -16,16 +16,21 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from jarida.ingest.pipeline import ingest, summary_table
 
     settings = load_settings(data_dir=args.data_dir, ocr_workers=args.workers)
     console = Console(stderr=True)
-    summary = ingest(args.paths, settings, console, force=args.force)
+    try:
+        summary = ingest(args.paths, settings, console, force=args.force)
+    except KeyboardInterrupt:
+        console.print("interrupted: files finished so far are stored; run the same command again to resume")
+        return 130
     console.print(summary_table(summary))
     for error in summary.errors:
-        console.print(f"[red]error[/red] {error}")
-    return 1 if summary.errors and not summary.articles and not summary.skipped_unchanged else 0
+        console.print(f"[red]error[/red] {escape(error)}")
+    return 1 if summary.errors else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -73,7 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", parents=[common], help="read PDFs, page images and digitised JSONL into articles")
+    p = sub.add_parser(
+        "ingest",
+        parents=[common],
+        help="read PDFs, page images and digitised JSONL into articles",
+        epilog="Exit status: 0 every file stored or unchanged; 1 some files failed (the others are stored, "
+        "see `jarida sources`); 2 bad settings; 130 interrupted (run again to resume).",
+    )
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
     p.add_argument("--workers", type=int, default=None, help="Tesseract processes (default: one per core)")
     p.add_argument("--force", action="store_true", help="re-read files even if unchanged")

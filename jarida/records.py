@@ -52,7 +52,7 @@ class PageRecord:
     """How one page was read."""
 
     page: int
-    method: str  # "text" | "ocr"
+    method: str  # "text" | "ocr" | "blank"
     lang: str
     confidence: float | None = None
     reason: str = ""
@@ -64,7 +64,7 @@ class ArticleStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
+        self.db = sqlite3.connect(path, timeout=30)  # wait for another process's write instead of failing
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -119,6 +119,19 @@ class ArticleStore:
                     for seq, a in enumerate(articles)
                 ],
             )
+
+    def owners(self, ids: Iterable[str], besides: str) -> dict[str, str]:
+        """Article ids among `ids` already stored from a source other than `besides`, with that source."""
+        found: dict[str, str] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, source FROM articles WHERE source != ? AND id IN ({marks})", [besides, *chunk]
+            )
+            found.update(rows)
+        return found
 
     def record_error(self, record: SourceRecord) -> None:
         """Remember a failed source without touching what an earlier successful run stored for it."""

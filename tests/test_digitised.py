@@ -43,6 +43,16 @@ def test_malformed_jsonl_names_the_line_and_the_problem(tmp_path, content, messa
     assert raised.value.source == "bad.jsonl"
 
 
+def test_an_article_with_empty_text_is_kept_not_the_whole_file_refused(tmp_path):
+    rows = [
+        {"law_id": "x", "lang": "fr", "article": "1", "text": "Abrogé"},
+        {"law_id": "x", "lang": "fr", "article": "2", "text": ""},
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert [a.article for a in read_jsonl(path, "r.jsonl")] == ["1", "2"]
+
+
 def test_arabic_digitised_text_gets_the_lam_alef_repair(tmp_path):
     row = {"law_id": "x", "lang": "ar", "article": "1", "text": "في جميع الحاالت"}
     path = tmp_path / "a.jsonl"
