@@ -56,7 +56,8 @@ ARTICLE_AR = re.compile(
 )
 HIERARCHY_FR = re.compile(  # capitalised: "chapitre II de la présente loi" mid-sentence is not a heading
     r"^\s*(?P<level>LIVRE|TITRE|CHAPITRE|SECTION|SOUS-SECTION|PARAGRAPHE|Livre|Titre|Chapitre|Section|Sous-section"
-    r"|Paragraphe)\s+(?P<num>(?i:premier|première|preliminaire|préliminaire|unique)|[IVXLC]+|\d+|[A-Z])\b"
+    r"|Paragraphe)\s+(?P<num>(?i:pr[eé]\s?mi[eè]re?|pr[eé]liminaire|unique|seconde?|[a-zé]+i[eè]me)"
+    r"|[IVXLC]+|\d+|[A-Z]|[IVXLC|][IVXLC|l1TN]*)(?![^\W_])"  # OCR misreads of roman numerals: "Il", "IT", "IN", "||"
     r"\.?\s*[:.\-–—]?\s*(?P<title>.*)$"
 )
 HIERARCHY_AR = re.compile(
@@ -76,7 +77,10 @@ LEVELS = {
     "الفصل": 3,
     "الفرع": 4,
 }
-END_OF_TEXT = re.compile(r"^\s*(Fait à|Pour contreseing|وحرر ب|الإمضاء|وقعه بالعطف)")
+# The end of a text: its signature, or the BO French edition's note on the Arabic original that follows it.
+END_OF_TEXT = re.compile(
+    r"^\s*(Fait à|Pour contreseing|Le texte en langue arabe a été publié|وحرر ب|الإمضاء|وقعه بالعطف)"
+)
 TOC_LINE = re.compile(r"\.{5,}\s*\d*\s*$")
 
 

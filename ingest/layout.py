@@ -16,6 +16,12 @@ RUNNING_HEAD = re.compile(
     r"|^الجريدة الرسمية\s*$|^عدد\s*\d{3,5}\s*[-–—]",
     re.IGNORECASE,
 )
+# The BO's running head as one OCR line: "630 BULLETIN OFFICIEL N° 5210 — 16 rabii I 1425 (6-5-2004)" or
+# "N° 5210 — … (6-5-2004) BULLETIN OFFICIEL 651" (capitals: body text writes "Bulletin officiel n° …").
+BO_RUNNING_HEAD = re.compile(
+    r"^(?:\d{1,4}\s+)?BULLETIN OFFICIEL\s+N\s*[°o]\s*\d{3,5}\b.{0,60}$"
+    r"|^N\s*[°o]\s*\d{3,5}\s*[-—–].{0,60}BULLETIN OFFICIEL(?:\s+\d{1,4})?$"
+)
 FOOTNOTE_SIZE_RATIO = 0.9
 # A footnote giving the BO reference of a text ("1- الجريدة الرسمية عدد 7521 …"): provenance, not article text.
 FOOTNOTE_BO = re.compile(r"^\s*\(?\*?\d{1,2}\)?\s*[-–.)]\s*(الجريدة الرسمية|Bulletin officiel)", re.IGNORECASE)
@@ -83,6 +89,7 @@ def clean_pages(pages: list[tuple[int, list[Line]]]) -> list[PageLine]:
                 not text
                 or PAGE_NUMBER.match(text)
                 or RUNNING_HEAD.match(text)
+                or BO_RUNNING_HEAD.match(text)
                 or FOOTNOTE_BO.match(text)
                 or _shape(text) in repeated
             ):

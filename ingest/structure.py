@@ -69,6 +69,7 @@ def parse_texts(lines: list[PageLine], lang: str, fallback_id: str) -> list[Pars
 
     texts: list[ParsedText] = []
     breadcrumb: list[str] = []
+    local: list[str] = []  # the hierarchy met since the last article or text header: a new text starts with it
     current: ParsedText | None = None
     article: ParsedArticle | None = None
     last_header: int | None = None
@@ -80,7 +81,7 @@ def parse_texts(lines: list[PageLine], lang: str, fallback_id: str) -> list[Pars
     for i, (line, heading) in enumerate(zip(lines, headings, strict=True)):
         if heading is None and _is_header(line.text, lang):
             last_header, kept_before_header = i, len(article.lines) if article else 0
-            header_article = article
+            header_article, local = article, []
         if heading is not None:
             restart = heading.key in FIRST_KEYS and (last_header is not None or heading.key in seen_keys)
             if current is None or restart:
@@ -97,8 +98,8 @@ def parse_texts(lines: list[PageLine], lang: str, fallback_id: str) -> list[Pars
                 if last_header is not None:
                     current.lines = lines[last_header:i]
                 texts.append(current)
-                breadcrumb, seen_keys = [], set()
-            last_header, header_article = None, None
+                breadcrumb, seen_keys = list(local), set()
+            last_header, header_article, local = None, None, []
             article = ParsedArticle(heading, list(breadcrumb))
             if heading.rest:
                 article.lines.append(PageLine(line.page, heading.rest, line.confidence))
@@ -109,11 +110,13 @@ def parse_texts(lines: list[PageLine], lang: str, fallback_id: str) -> list[Pars
         if level := hierarchy_heading(line.text, lang):
             depth, label = level
             breadcrumb = [b for b in breadcrumb if _depth(b, lang) < depth] + [label]
+            local = [b for b in local if _depth(b, lang) < depth] + [label]
             pending_title_for = len(breadcrumb) - 1 if len(label.split()) <= 3 else None
             article = None
             continue
         if pending_title_for is not None and article is None and len(line.text) < 120:
             breadcrumb[pending_title_for] += " – " + line.text
+            local[-1:] = [breadcrumb[pending_title_for]] if local else []
             pending_title_for = None
             continue
         if END_OF_TEXT.match(line.text):
