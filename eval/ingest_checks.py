@@ -556,7 +556,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         else:
             _print_bench(console, result)
         return 0
-    checks, files, run = run_checks(settings, corpus, force=getattr(args, "force", False))
+    checks, files, run = run_checks(settings, corpus, force=args.force)
     if args.json:
         payload = {"checks": [asdict(c) for c in checks], "files": files, "ingest": run}
         print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -116,6 +116,8 @@ _FR_TYPE = "|".join(re.escape(t) for t, _ in TEXT_TYPES_FR)
 _AR_TYPE = "|".join(re.escape(t) for t, _ in TEXT_TYPES_AR)
 FR_HEADER = re.compile(rf"^\s*({_FR_TYPE})\s+(?:n\s*°|no|n°)\s*{_NUMBER}\b(.*)", re.IGNORECASE)
 AR_HEADER = re.compile(rf"^\s*({_AR_TYPE})\s+رقم\s+{_NUMBER}(.*)")
+# "قرار مشترك لوزير الداخلية ووزير الفلاحة … رقم 1096.26 صادر في …": the number comes after the authorities.
+AR_HEADER_LONG = re.compile(rf"^\s*({_AR_TYPE})\s(?:(?!\n\n).){{0,240}}?\bرقم\s+{_NUMBER}\s+(?:صادر|الصادر)", re.DOTALL)
 FR_GREGORIAN = re.compile(r"\(?\s*(1er|\d{1,2})\s+(" + "|".join(FR_MONTHS) + r")\s+(\d{4})\s*\)?", re.IGNORECASE)
 NUMERIC_DATE = re.compile(r"\((\d{1,2})-(\d{1,2})-(\d{4})\)")
 AR_GREGORIAN = re.compile(r"\(\s*(\d{1,2})\s+(" + "|".join(AR_MONTHS) + r")\s+(\d{4})\s*\)")
@@ -214,15 +216,25 @@ def type_from_title(title: str, default: str = "text") -> str:
     return next((canon for word, canon in TITLE_TYPES if re.search(rf"\b{word}\b", lowered)), default)
 
 
+def is_header_start(lines: list[str], lang: str) -> bool:
+    """Whether a text header starts at `lines[0]` ("Loi n° 09-08 …", "قرار مشترك … رقم 1096.26 صادر في …")."""
+    first = ascii_digits(lines[0]) if lines else ""
+    if lang != "ar":
+        return first.lstrip()[:1].isupper() and bool(FR_HEADER.match(first))
+    return bool(AR_HEADER.match(first) or AR_HEADER_LONG.match(" ".join(ascii_digits(x) for x in lines[:4])))
+
+
 def parse_header(lines: list[str], lang: str) -> TextHeader | None:
     """A text header starting at `lines[0]` (the following lines complete title and dates), or None."""
     if not lines:
         return None
     first = ascii_digits(lines[0])
+    block = " ".join(ascii_digits(x) for x in lines[:6])
     m = (AR_HEADER if lang == "ar" else FR_HEADER).match(first)
+    if not m and lang == "ar":
+        m = AR_HEADER_LONG.match(block)
     if not m:
         return None
-    block = " ".join(ascii_digits(x) for x in lines[:6])
     title_lines = [first.strip()]
     for line in lines[1:4]:
         if re.match(r"^\s*([-_=*.]{3,}|LIVRE|TITRE|CHAPITRE|Chapitre|Livre|Titre|الباب|الكتاب|القسم)", line):

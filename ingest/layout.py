@@ -23,6 +23,8 @@ BO_RUNNING_HEAD = re.compile(
     r"|^N\s*[°o]\s*\d{3,5}\s*[-—–].{0,60}BULLETIN OFFICIEL(?:\s+\d{1,4})?$"
 )
 FOOTNOTE_SIZE_RATIO = 0.9
+HEAD_LINES = 2  # page-top lines examined for running heads on OCR'd pages
+HEAD_CONFIDENCE = 70  # OCR'd page-top lines read with less confidence may be a garbled letterhead
 # A footnote giving the BO reference of a text ("1- الجريدة الرسمية عدد 7521 …"): provenance, not article text.
 FOOTNOTE_BO = re.compile(r"^\s*\(?\*?\d{1,2}\)?\s*[-–.)]\s*(الجريدة الرسمية|Bulletin officiel)", re.IGNORECASE)
 # Lines that repeat by design (article and section headings) are never boilerplate.
@@ -70,6 +72,43 @@ def _footnote_start(lines: list[Line], body: float) -> int:
     return start if re.match(r"^\s*(\(?\*+\)?|\(?\d{1,3}\)?)", first) else len(lines)
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]{4,}", text.lower()))
+
+
+def _ocr_running_heads(pages: list[tuple[int, list[Line]]]) -> set[tuple[int, int]]:
+    """(page, line index) of unsure OCR'd page-top lines that recur, misread differently, atop other pages.
+
+    A letterhead in a decorative font ("المملكة المغربية – وزارة العدل – مديرية التشريع") comes out of OCR
+    garbled and different on every page, so exact repeats miss it. A top line read with low confidence that
+    shares a word with the top lines of at least 20% of the other pages (and at least two), or whose words
+    occur nowhere in the body text, is a running head; body text at a page top is read with high
+    confidence and is kept."""
+    tops = {
+        page: [
+            (i, ln, _words(ln.text))
+            for i, ln in enumerate(lines[:HEAD_LINES])
+            if ln.confidence is not None and not STRUCTURAL.match(ln.text)
+        ]
+        for page, lines in pages
+    }
+    body = {w for _, lines in pages for ln in lines[HEAD_LINES:] for w in _words(ln.text)}
+    found: set[tuple[int, int]] = set()
+    for page, candidates in tops.items():
+        for index, line, words in candidates:
+            if not words or line.confidence >= HEAD_CONFIDENCE:
+                continue
+            similar = sum(
+                any(words & other for _, _, other in others)
+                for other_page, others in tops.items()
+                if other_page != page
+            )
+            gibberish = len(words & body) < 0.4 * len(words)  # its words occur nowhere in the body text
+            if gibberish or similar >= max(2, 0.2 * (len(tops) - 1)):
+                found.add((page, index))
+    return found
+
+
 def clean_pages(pages: list[tuple[int, list[Line]]]) -> list[PageLine]:
     """Drop boilerplate repeated across pages, page numbers, running heads and bottom-of-page footnotes."""
     shapes = Counter()
@@ -82,11 +121,13 @@ def clean_pages(pages: list[tuple[int, list[Line]]]) -> list[PageLine]:
     }
     kept: list[PageLine] = []
     body = _body_size(pages)
+    heads = _ocr_running_heads(pages)
     for page_no, lines in pages:
-        for line in lines[: _footnote_start(lines, body)]:
+        for index, line in enumerate(lines[: _footnote_start(lines, body)]):
             text = line.text.strip()
             if (
-                not text
+                (page_no, index) in heads
+                or not text
                 or PAGE_NUMBER.match(text)
                 or RUNNING_HEAD.match(text)
                 or BO_RUNNING_HEAD.match(text)

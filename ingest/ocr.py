@@ -28,8 +28,11 @@ TESSERACT_CONFIG = "--psm 3"
 _ARABIC_COMMA_MISREAD = re.compile(r"(?<=[\u0621-\u064a\d)])»(?=\s|$)")
 # A footnote call after an Arabic word comes out as "!" ("القانونية!").
 _ARABIC_FOOTNOTE_CALL = re.compile(r"(?<=[\u0621-\u064a])!(?=\s|$)")
+# A list bullet at the start of an Arabic line comes out as "ه" or "٠".
+_ARABIC_BULLET_MISREAD = re.compile(r"^[ه٠]\s+(?=\S)")
 # Specks and rules read as brackets or bars at a line's edge ("l’intérieur.[", "| Article 3").
 _EDGE_SPECKS = re.compile(r"^[|\]]+\s*|\s*\[[l1|]?$|\s+\|$")
+NOISE_CONFIDENCE = 75  # Arabic lines below this mean word confidence may be stamp noise (see _is_noise)
 SPECK_RATIO = 0.4  # a line whose glyphs are all under 40% of the usual line height is dust, not text
 CACHE_FORMAT = 2  # cache entries hold Tesseract's words; entries of another format are OCR'd again
 
@@ -172,19 +175,28 @@ def _reading_order(pieces: list[tuple[str, dict]], rtl: bool, height: float) -> 
     return ordered
 
 
+def _is_noise(text: str, confidence: float) -> bool:
+    """A stamp or smudge read as Arabic: unsure, and made mostly of one- or two-character fragments."""
+    tokens = text.split()
+    short = sum(sum(c.isalnum() for c in t) <= 2 for t in tokens)
+    return confidence < NOISE_CONFIDENCE and len(tokens) >= 3 and short >= 0.6 * len(tokens)
+
+
 def _line(words: list[list], lang: str) -> dict | None:
     text = strip_bidi(" ".join(w[0] for w in words)).strip()
     if lang == "ar":
-        text = _ARABIC_FOOTNOTE_CALL.sub("", text)
+        text = _ARABIC_BULLET_MISREAD.sub("• ", _ARABIC_FOOTNOTE_CALL.sub("", text))
         if "«" not in text:
             text = _ARABIC_COMMA_MISREAD.sub("،", text)
     else:
         text = _EDGE_SPECKS.sub("", text)
     if not text or (len(text) == 1 and not text.isdigit()):  # a lone mark or letter is a speck
         return None
+    conf = sum(w[1] for w in words) / len(words)
+    if lang == "ar" and _is_noise(text, conf):
+        return None
     left, top = min(w[2] for w in words), min(w[3] for w in words)
     right, bottom = max(w[2] + w[4] for w in words), max(w[3] + w[5] for w in words)
-    conf = sum(w[1] for w in words) / len(words)
     return {"text": text, "confidence": round(conf, 1), "box": [left, top, right - left, bottom - top]}
 
 

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass, field
 
 from jarida.catalogue import law_by_number, law_named_in
-from jarida.normalize import ascii_digits
 
 from .articles import END_OF_TEXT, TOC_LINE, Heading, article_heading, hierarchy_heading
-from .headers import AR_HEADER, FR_HEADER, TextHeader, parse_header
+from .headers import TextHeader, is_header_start, parse_header
 from .layout import PageLine
 
 FIRST_KEYS = {"1", "unique"}
@@ -37,13 +36,6 @@ class ParsedText:
     header: TextHeader | None
     articles: list[ParsedArticle] = field(default_factory=list)
     lines: list[PageLine] = field(default_factory=list)  # preamble, or the whole text of a plain document
-
-
-def _is_header(line: str, lang: str) -> bool:
-    """A text header line: "Loi n° 09-08 …", "DAHIR N° …", "مرسوم رقم …" (French ones capitalised)."""
-    if lang != "ar" and not line.lstrip()[:1].isupper():
-        return False
-    return bool((AR_HEADER if lang == "ar" else FR_HEADER).match(ascii_digits(line)))
 
 
 def _law_id(header: TextHeader | None, context: str, fallback: str) -> tuple[str, str]:
@@ -79,7 +71,7 @@ def parse_texts(lines: list[PageLine], lang: str, fallback_id: str) -> list[Pars
     header_article: ParsedArticle | None = None
     kept_before_header = 0
     for i, (line, heading) in enumerate(zip(lines, headings, strict=True)):
-        if heading is None and _is_header(line.text, lang):
+        if heading is None and is_header_start([ln.text for ln in lines[i : i + 4]], lang):
             last_header, kept_before_header = i, len(article.lines) if article else 0
             header_article, local = article, []
         if heading is not None:

@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: JARIDA_CORPUS_DIR)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--pages", type=int, default=8, help="pages per benchmark measurement")
+    p.add_argument("--force", action="store_true", help="re-read every PDF (OCR still comes from the cache)")
     p.set_defaults(func=cmd_eval)
     return parser
 
