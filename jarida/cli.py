@@ -64,7 +64,57 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from jarida.retrieval.indexer import index
+    from jarida.retrieval.service import open_retrieval
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        print(f"no article store in {settings.data_dir}: run `jarida ingest PATH` first", file=sys.stderr)
+        return 1
+    console = Console(stderr=True)
+    retrieval = open_retrieval(settings)
+    try:
+        report = index(settings, retrieval.store, retrieval.embedder, console)
+    finally:
+        retrieval.close()
+    console.print(
+        f"{report.articles} articles → {report.chunks} chunks: {report.embedded} embedded, "
+        f"{report.unchanged} unchanged, {report.deleted} deleted, in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from jarida.retrieval.service import open_retrieval
+    from jarida.retrieval.store import SearchFilter
+
+    retrieval = open_retrieval(_settings(args))
+    try:
+        hits = retrieval.searcher.search(
+            args.question, k=args.k, flt=SearchFilter(lang=args.lang, law_id=args.law), mode=args.mode
+        )
+    finally:
+        retrieval.close()
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    for rank, hit in enumerate(hits, start=1):
+        heading = hit.payload.get("heading") or f"Article {hit.article}"
+        print(
+            f"{rank:2}. [{hit.score:.3f}] {hit.law_id} {heading} ({hit.lang}) — {hit.payload.get('law_title', '')[:60]}"
+        )
+        print("    " + hit.text[:200].replace("\n", " "))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "retrieval":
+        from jarida.eval import retrieval_eval
+
+        return retrieval_eval.main(_settings(args), args)
     from jarida.eval import ingest_checks
 
     return ingest_checks.main(_settings(args), args)
@@ -99,8 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", parents=[common], help="what ingest did with each file")
     p.set_defaults(func=cmd_sources)
 
+    p = sub.add_parser("index", parents=[common], help="embed and index stored articles into Qdrant")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="hybrid search over indexed articles")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--lang", default=None, choices=["fr", "ar"])
+    p.add_argument("--law", default=None, help="law id, e.g. loi-65-99")
+    p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
     p = sub.add_parser("eval", parents=[common], help="measure a stage against the shared corpus")
-    p.add_argument("what", choices=["ingest", "ingest-bench"])
+    p.add_argument("what", choices=["ingest", "ingest-bench", "retrieval"])
+    p.add_argument("--questions", type=Path, default=None, help="question set (default: <eval_dir>/dev.jsonl)")
+    p.add_argument("--k", type=int, default=10)
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: JARIDA_CORPUS_DIR)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--pages", type=int, default=8, help="pages per benchmark measurement")

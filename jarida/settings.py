@@ -19,6 +19,7 @@ class Settings:
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_pages: int = 2000
     qdrant_url: str = ""
+    qdrant_api_key: str = ""
     llm_url: str = ""
 
     @property

@@ -1,0 +1,145 @@
+"""`jarida eval retrieval`: recall@1/5/10, MRR@10 and nDCG@10 of hybrid, dense-only and lexical-only retrieval.
+
+A hit is a retrieved (law_id, article) in the question's gold, whatever its language edition. Questions with
+`gold: []` (the corpus does not answer them) are left out of recall and reported as the distribution of their
+top score, the input for a "no answer" gate. Cross-language recall queries with one edition's text of an
+aligned article (`aligned_fr_ar.jsonl`), restricted to the other language, and expects the same article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from jarida.retrieval.search import MODES, Searcher
+from jarida.retrieval.service import open_retrieval
+from jarida.retrieval.store import SearchFilter
+from jarida.settings import Settings
+
+CROSS_SAMPLE = 100
+
+
+def ranked_articles(hits) -> list[tuple[str, str]]:
+    """Unique (law_id, article) in rank order (editions of one article count once)."""
+    seen: list[tuple[str, str]] = []
+    for hit in hits:
+        key = (hit.law_id, hit.article)
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
+def scores(ranked: list[tuple[str, str]], gold: set[tuple[str, str]], k: int) -> dict[str, float]:
+    """Recall@1/5/k, reciprocal rank and nDCG at k for one question (binary relevance)."""
+    top = ranked[:k]
+    rr = next((1 / (i + 1) for i, key in enumerate(top) if key in gold), 0.0)
+    dcg = sum(1 / math.log2(i + 2) for i, key in enumerate(top) if key in gold)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), k)))
+    out = {f"recall@{n}": len(set(ranked[:n]) & gold) / len(gold) for n in (1, 5, k)}
+    return out | {f"mrr@{k}": rr, f"ndcg@{k}": dcg / ideal}
+
+
+def _mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {key: round(statistics.fmean(r[key] for r in rows), 3) for key in rows[0]} if rows else {}
+
+
+def evaluate(searcher: Searcher, questions: list[dict], k: int, mode: str) -> dict:
+    """Metrics overall, by language and by law, the no-answer score distribution, and the misses."""
+    per_q, by_lang, by_law, unanswerable, misses = [], defaultdict(list), defaultdict(list), [], []
+    latencies = []
+    for q in track(questions, description=f"{mode:8}", transient=True):
+        t0 = time.perf_counter()
+        hits = searcher.search(q["question"], k=k, mode=mode, editions=False)
+        latencies.append(time.perf_counter() - t0)
+        if not q["gold"]:
+            unanswerable.append(hits[0].score if hits else 0.0)
+            continue
+        gold = {(g["law_id"], g["article"]) for g in q["gold"]}
+        row = scores(ranked_articles(hits), gold, k)
+        per_q.append(row)
+        by_lang[q["lang"]].append(row)
+        for law in {g["law_id"] for g in q["gold"]}:
+            by_law[law].append(row)
+        if row[f"recall@{k}"] == 0:
+            misses.append({"qid": q["qid"], "lang": q["lang"], "gold": sorted(gold), "top": ranked_articles(hits)[:3]})
+    return {
+        "mode": mode,
+        "questions": len(per_q),
+        "overall": _mean_rows(per_q),
+        "by_lang": {lang: _mean_rows(rows) | {"n": len(rows)} for lang, rows in sorted(by_lang.items())},
+        "by_law": {law: _mean_rows(rows) | {"n": len(rows)} for law, rows in sorted(by_law.items())},
+        "no_answer_top_scores": sorted(round(s, 4) for s in unanswerable),
+        "latency_ms_p50": round(1000 * statistics.median(latencies), 1),
+        "misses": misses,
+    }
+
+
+def cross_language(searcher: Searcher, aligned: Path, articles: dict, k: int, sample: int) -> dict[str, float]:
+    """Recall@k of the other edition when querying with one edition's text, both ways, on a sample."""
+    pairs = [json.loads(line) for line in aligned.open(encoding="utf-8")]
+    pairs = [
+        p
+        for p in pairs
+        if (p["law_id"], p["article"], "fr") in articles and (p["law_id"], p["article"], "ar") in articles
+    ]
+    random.Random(7).shuffle(pairs)
+    out = {}
+    for source, target in (("fr", "ar"), ("ar", "fr")):
+        found = 0
+        for p in track(pairs[:sample], description=f"{source}→{target}", transient=True):
+            text = articles[(p["law_id"], p["article"], source)][:1000]
+            hits = searcher.search(text, k=k, flt=SearchFilter(lang=target), editions=False)
+            found += (p["law_id"], p["article"]) in ranked_articles(hits)
+        out[f"{source}→{target}"] = round(found / max(1, min(sample, len(pairs))), 3)
+    return out | {"pairs": min(sample, len(pairs))}
+
+
+def _table(results: list[dict], k: int) -> Table:
+    table = Table(title=f"jarida eval retrieval (k={k})")
+    keys = ["recall@1", "recall@5", f"recall@{k}", f"mrr@{k}", f"ndcg@{k}"]
+    for column in ["mode", "slice", "n", *keys]:
+        table.add_column(column)
+    for r in results:
+        table.add_row(r["mode"], "all", str(r["questions"]), *(str(r["overall"].get(x, "")) for x in keys))
+        for lang, row in r["by_lang"].items():
+            table.add_row("", lang, str(row["n"]), *(str(row.get(x, "")) for x in keys))
+    return table
+
+
+def main(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the retrieval evaluation and print a table (or JSON)."""
+    console = Console(stderr=True)
+    path = args.questions or settings.eval_dir / "dev.jsonl"
+    questions = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    retrieval = open_retrieval(settings)
+    try:
+        results = [evaluate(retrieval.searcher, questions, args.k, mode) for mode in MODES]
+        from jarida.records import ArticleStore
+
+        store = ArticleStore(settings.db_path)
+        texts = {(a.law_id, a.article, a.lang): a.text for a in store.articles() if a.method == "digitised"}
+        store.close()
+        cross = cross_language(
+            retrieval.searcher, settings.eval_dir / "aligned_fr_ar.jsonl", texts, args.k, CROSS_SAMPLE
+        )
+    finally:
+        retrieval.close()
+    report = {"questions": str(path), "k": args.k, "results": results, "cross_language": cross}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        console.print(_table(results, args.k))
+        console.print(f"cross-language recall@{args.k}: {cross}")
+        for r in results:
+            console.print(f"{r['mode']}: no-answer top scores {r['no_answer_top_scores']}; misses {len(r['misses'])}")
+    return 0

@@ -1,0 +1,86 @@
+"""Hybrid search: dense (e5) + lexical (BM25) fused in Qdrant, filters, reference look-up, parallel editions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .darija import expand
+from .embeddings import Embedder
+from .lexical import query_vector
+from .references import find_reference
+from .store import Fusion, SearchFilter, StoreHit, VectorStore
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class Hit:
+    """One article found, best chunk first, with the same article's other language edition when indexed."""
+
+    law_id: str
+    article: str
+    lang: str
+    score: float
+    text: str
+    payload: dict
+    reference: bool = False  # found by direct look-up of a cited reference
+    editions: list[dict] = field(default_factory=list)  # payloads of the same article in the other language
+
+    def to_dict(self) -> dict:
+        p = self.payload
+        return {
+            "law_id": self.law_id, "article": self.article, "lang": self.lang, "score": round(self.score, 4),
+            "text": self.text, "law_title": p.get("law_title", ""), "heading": p.get("heading", ""),
+            "bo_ref": p.get("bo_ref", ""), "source": p.get("source", ""), "pages": p.get("pages", []),
+            "breadcrumb": p.get("breadcrumb", []), "reference": self.reference,
+            "editions": [{"lang": e["lang"], "text": e["text"], "source": e["source"]} for e in self.editions],
+        }  # fmt: skip
+
+
+def _article_of(hit: StoreHit) -> tuple[str, str, str]:
+    return hit.payload["law_id"], hit.payload["article_key"], hit.payload["lang"]
+
+
+class Searcher:
+    """Questions in French, Arabic or Darija → the articles that answer them."""
+
+    def __init__(
+        self, store: VectorStore, embedder: Embedder, fusion: Fusion | None = None, darija: bool = True
+    ) -> None:
+        self.store, self.embedder = store, embedder
+        self.fusion = fusion or Fusion()
+        self.darija = darija  # expand Darija questions (transliteration, glossary)
+
+    def search(
+        self, question: str, k: int = 10, flt: SearchFilter | None = None, mode: str = "hybrid", editions: bool = True
+    ) -> list[Hit]:
+        """The `k` best articles (one hit per article and language edition)."""
+        flt = flt or SearchFilter()
+        text = expand(question) if self.darija else question
+        dense = self.embedder.embed_queries([text])[0].tolist() if mode in ("hybrid", "dense") else None
+        sparse = query_vector(text) if mode in ("hybrid", "lexical") else None
+        raw = self.store.query(dense, sparse, flt, limit=4 * k, fusion=self.fusion)
+        hits: dict[tuple[str, str, str], Hit] = {}
+        reference = find_reference(question)
+        if reference is not None:
+            cited = SearchFilter(lang=flt.lang, law_id=reference.law_id, article_key=reference.article)
+            top = raw[0].score if raw else 1.0
+            for point in self.store.scroll(cited, limit=8):
+                key = _article_of(point)
+                if key not in hits:
+                    hits[key] = Hit(*key, top + 1.0, point.payload["text"], point.payload, reference=True)
+        for point in raw:
+            key = _article_of(point)
+            if key not in hits:
+                hits[key] = Hit(*key, point.score, point.payload["text"], point.payload)
+        ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
+        if editions:
+            self._attach_editions(ranked)
+        return ranked
+
+    def _attach_editions(self, hits: list[Hit]) -> None:
+        """Bring the same article's other language edition alongside each hit."""
+        for hit in hits:
+            other = "ar" if hit.lang == "fr" else "fr"
+            found = self.store.scroll(SearchFilter(lang=other, law_id=hit.law_id, article_key=hit.article), limit=4)
+            hit.editions = [p.payload for p in found if p.payload.get("part", 0) == 0][:1]

@@ -1,0 +1,309 @@
+"""One vector-store interface, two backends: the Qdrant engine in-process (qdrant-edge) or a Qdrant server.
+
+Both hold the same collection schema: a named dense vector ("dense", cosine) and a named sparse vector ("bm25",
+IDF modifier), the same payload indexes, and receive the same BM25 vectors (computed in `lexical.py`).
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .lexical import SparseVector
+
+DENSE, SPARSE = "dense", "bm25"
+KEYWORD_FIELDS = ("law_id", "lang", "text_type", "bo_number", "article_key", "chunk_key")
+INTEGER_FIELDS = ("date",)  # yyyymmdd
+COLLECTION = "jarida"
+_NAMESPACE = uuid.UUID("6f1d2c1e-3b7a-4a55-9a53-6a6172696461")
+
+
+def point_id(chunk_key: str) -> str:
+    """A stable UUID for a chunk key (the same chunk is the same point on every run and backend)."""
+    return str(uuid.uuid5(_NAMESPACE, chunk_key))
+
+
+@dataclass
+class IndexedChunk:
+    """A chunk ready for the store: its vectors and payload."""
+
+    key: str
+    dense: list[float]
+    sparse: SparseVector
+    payload: dict
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions a search honours (all optional)."""
+
+    lang: str | None = None
+    law_id: str | None = None
+    text_type: str | None = None
+    bo_number: str | None = None
+    date_from: int | None = None  # yyyymmdd
+    date_to: int | None = None
+    article_key: str | None = None
+    exclude_keys: tuple[str, ...] = field(default_factory=tuple)
+
+    def conditions(self) -> list[tuple[str, object]]:
+        """(field, value) equality conditions, in a backend-neutral form."""
+        pairs = [("lang", self.lang), ("law_id", self.law_id), ("text_type", self.text_type)]
+        pairs += [("bo_number", self.bo_number), ("article_key", self.article_key)]
+        return [(k, v) for k, v in pairs if v]
+
+
+@dataclass
+class StoreHit:
+    """A point returned by a query."""
+
+    key: str
+    score: float
+    payload: dict
+
+
+class VectorStore(Protocol):
+    """What retrieval needs from Qdrant, whichever backend holds the points."""
+
+    def upsert(self, chunks: list[IndexedChunk]) -> None: ...
+    def delete(self, keys: Iterable[str]) -> None: ...
+    def fingerprints(self) -> dict[str, str]: ...  # chunk_key -> content fingerprint of every stored point
+    def query(
+        self, dense: list[float] | None, sparse: SparseVector | None, flt: SearchFilter, limit: int, fusion: Fusion
+    ) -> list[StoreHit]: ...
+    def by_keys(self, keys: list[str]) -> list[StoreHit]: ...
+    def optimize(self) -> None: ...
+    def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]: ...
+    def count(self) -> int: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How dense and lexical candidates are fused: RRF (k) or DBSF, with candidates per branch."""
+
+    method: str = "rrf"  # "rrf" | "dbsf"
+    k: int = 60
+    prefetch: int = 50
+    weights: tuple[float, float] | None = None  # (dense, lexical), RRF only
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class EdgeStore:
+    """The Qdrant engine in-process (qdrant-edge): HNSW, payload indexes, sparse IDF, prefetch + fusion."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        import qdrant_edge as qe
+
+        self.qe = qe
+        path.mkdir(parents=True, exist_ok=True)
+        if any(path.iterdir()):
+            self.shard = qe.EdgeShard.load(str(path))
+        else:
+            config = qe.EdgeConfig(
+                vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            )
+            self.shard = qe.EdgeShard.create(str(path), config)
+            for name in KEYWORD_FIELDS:
+                self.shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+            for name in INTEGER_FIELDS:
+                self.shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer))
+
+    def _filter(self, flt: SearchFilter):
+        qe = self.qe
+        must = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in flt.conditions()]
+        if flt.date_from or flt.date_to:
+            must.append(qe.FieldCondition(key="date", range=qe.RangeFloat(gte=flt.date_from, lte=flt.date_to)))
+        must_not = [qe.FieldCondition(key="chunk_key", match=qe.MatchAny(list(flt.exclude_keys)))]
+        return qe.Filter(must=must or None, must_not=must_not if flt.exclude_keys else None)
+
+    def upsert(self, chunks: list[IndexedChunk]) -> None:
+        qe = self.qe
+        for batch in _batches(chunks, 256):
+            points = [
+                qe.Point(
+                    point_id(c.key),
+                    {DENSE: list(map(float, c.dense)), SPARSE: qe.SparseVector(c.sparse.indices, c.sparse.values)},
+                    c.payload,
+                )
+                for c in batch
+            ]
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+        self.shard.flush()
+
+    def optimize(self) -> None:
+        """Build the indexes (HNSW) after a bulk load."""
+        self.shard.optimize()
+        self.shard.flush()
+
+    def delete(self, keys: Iterable[str]) -> None:
+        ids = [point_id(k) for k in keys]
+        if ids:
+            self.shard.update(self.qe.UpdateOperation.delete_points(ids))
+            self.shard.flush()
+
+    def fingerprints(self) -> dict[str, str]:
+        qe, out, offset = self.qe, {}, None
+        while True:
+            records, offset = self.shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=1000, with_payload=["chunk_key", "fingerprint"])
+            )
+            out.update({r.payload["chunk_key"]: r.payload.get("fingerprint", "") for r in records})
+            if offset is None:
+                return out
+
+    def query(self, dense, sparse, flt, limit, fusion) -> list[StoreHit]:
+        qe = self.qe
+        flt_ = self._filter(flt)
+        nearest = []
+        if dense is not None:
+            nearest.append(qe.Query.Nearest(list(map(float, dense)), using=DENSE))
+        if sparse is not None and sparse.indices:
+            nearest.append(qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE))
+        if not nearest:
+            return []
+        if len(nearest) == 1:
+            request = qe.QueryRequest(limit=limit, query=nearest[0], filter=flt_, with_payload=True)
+        else:
+            branches = [qe.Prefetch(limit=fusion.prefetch, query=q, filter=flt_) for q in nearest]
+            if fusion.method == "dbsf":
+                scoring = qe.Fusion.Dbsf()
+            else:
+                scoring = qe.Fusion.Rrf(k=fusion.k, weights=list(fusion.weights) if fusion.weights else None)
+            request = qe.QueryRequest(limit=limit, prefetches=branches, query=scoring, with_payload=True)
+        return [StoreHit(p.payload["chunk_key"], p.score, p.payload) for p in self.shard.query(request)]
+
+    def by_keys(self, keys: list[str]) -> list[StoreHit]:
+        records = self.shard.retrieve([point_id(k) for k in keys], with_payload=True, with_vector=False)
+        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
+
+    def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]:
+        records, _ = self.shard.scroll(self.qe.ScrollRequest(limit=limit, filter=self._filter(flt), with_payload=True))
+        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
+
+    def count(self) -> int:
+        return self.shard.count(self.qe.CountRequest(exact=True))
+
+    def close(self) -> None:
+        self.shard.close()
+
+
+class ClientStore:
+    """A Qdrant server or cluster through qdrant-client (`url`), or its local mode (`path`, for tests)."""
+
+    def __init__(self, dim: int, url: str | None = None, path: Path | None = None, api_key: str | None = None) -> None:
+        from qdrant_client import QdrantClient, models
+
+        self.m = models
+        self.client = QdrantClient(url=url, api_key=api_key) if url else QdrantClient(path=str(path))
+        if not self.client.collection_exists(COLLECTION):
+            self.client.create_collection(
+                COLLECTION,
+                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            )
+            with warnings.catch_warnings():  # local mode warns that it ignores indexes: same schema all the same
+                warnings.simplefilter("ignore", UserWarning)
+                for name in KEYWORD_FIELDS:
+                    self.client.create_payload_index(COLLECTION, name, models.PayloadSchemaType.KEYWORD)
+                for name in INTEGER_FIELDS:
+                    self.client.create_payload_index(COLLECTION, name, models.PayloadSchemaType.INTEGER)
+
+    def _filter(self, flt: SearchFilter):
+        m = self.m
+        must = [m.FieldCondition(key=k, match=m.MatchValue(value=v)) for k, v in flt.conditions()]
+        if flt.date_from or flt.date_to:
+            must.append(m.FieldCondition(key="date", range=m.Range(gte=flt.date_from, lte=flt.date_to)))
+        must_not = [m.FieldCondition(key="chunk_key", match=m.MatchAny(any=list(flt.exclude_keys)))]
+        return m.Filter(must=must or None, must_not=must_not if flt.exclude_keys else None)
+
+    def upsert(self, chunks: list[IndexedChunk]) -> None:
+        m = self.m
+        for batch in _batches(chunks, 256):
+            points = [
+                m.PointStruct(
+                    id=point_id(c.key),
+                    vector={
+                        DENSE: list(map(float, c.dense)),
+                        SPARSE: m.SparseVector(indices=c.sparse.indices, values=c.sparse.values),
+                    },
+                    payload=c.payload,
+                )
+                for c in batch
+            ]
+            self.client.upsert(COLLECTION, points=points)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        ids = [point_id(k) for k in keys]
+        if ids:
+            self.client.delete(COLLECTION, points_selector=self.m.PointIdsList(points=ids))
+
+    def fingerprints(self) -> dict[str, str]:
+        out, offset = {}, None
+        while True:
+            records, offset = self.client.scroll(
+                COLLECTION, limit=1000, offset=offset, with_payload=["chunk_key", "fingerprint"]
+            )
+            out.update({r.payload["chunk_key"]: r.payload.get("fingerprint", "") for r in records})
+            if offset is None:
+                return out
+
+    def query(self, dense, sparse, flt, limit, fusion) -> list[StoreHit]:
+        m = self.m
+        flt_ = self._filter(flt)
+        nearest = []
+        if dense is not None:
+            nearest.append((list(map(float, dense)), DENSE))
+        if sparse is not None and sparse.indices:
+            nearest.append((m.SparseVector(indices=sparse.indices, values=sparse.values), SPARSE))
+        if not nearest:
+            return []
+        if len(nearest) == 1:
+            vector, using = nearest[0]
+            result = self.client.query_points(
+                COLLECTION, query=vector, using=using, query_filter=flt_, limit=limit, with_payload=True
+            )
+        else:
+            prefetch = [m.Prefetch(query=v, using=u, limit=fusion.prefetch, filter=flt_) for v, u in nearest]
+            if fusion.method == "dbsf":
+                query = m.FusionQuery(fusion=m.Fusion.DBSF)
+            else:
+                weights = list(fusion.weights) if fusion.weights else None
+                query = m.RrfQuery(rrf=m.Rrf(k=fusion.k, weights=weights))
+            result = self.client.query_points(
+                COLLECTION, prefetch=prefetch, query=query, limit=limit, with_payload=True
+            )
+        return [StoreHit(p.payload["chunk_key"], p.score, p.payload) for p in result.points]
+
+    def by_keys(self, keys: list[str]) -> list[StoreHit]:
+        records = self.client.retrieve(COLLECTION, ids=[point_id(k) for k in keys], with_payload=True)
+        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
+
+    def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]:
+        records, _ = self.client.scroll(COLLECTION, scroll_filter=self._filter(flt), limit=limit, with_payload=True)
+        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
+
+    def count(self) -> int:
+        return self.client.count(COLLECTION, exact=True).count
+
+    def optimize(self) -> None:
+        """A server optimises on its own."""
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_store(data_dir: Path, dim: int, url: str = "", api_key: str | None = None) -> VectorStore:
+    """The embedded engine under `data_dir/qdrant`, or the Qdrant server at `url` when one is configured."""
+    if url:
+        return ClientStore(dim, url=url, api_key=api_key)
+    return EdgeStore(data_dir / "qdrant", dim)
