@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jarida.retrieval.embeddings import MODEL_SUBDIR, Embedder
 from jarida.retrieval.lexical import SparseVector
 from jarida.retrieval.search import Searcher
 from jarida.retrieval.service import open_retrieval
@@ -82,6 +83,9 @@ def main() -> None:
     settings = load_settings(data_dir=args.data_dir)
     questions = [json.loads(x)["question"] for x in (settings.eval_dir / "dev.jsonl").open(encoding="utf-8")]
     retrieval = open_retrieval(settings)
+    # no embedding cache here: every query is embedded, as a new question would be
+    retrieval.embedder = Embedder(settings.data_dir / MODEL_SUBDIR, cache_dir=None)
+    retrieval.searcher = Searcher(retrieval.store, retrieval.embedder)
     report: dict = {"points": retrieval.store.count(), "corpus": timed_queries(retrieval.searcher, questions)}
     if args.scale and isinstance(retrieval.store, EdgeStore):
         with tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:

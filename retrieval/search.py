@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from jarida.catalogue import law_named_in
 
 from .darija import expand
 from .embeddings import Embedder
@@ -37,6 +39,18 @@ class Hit:
         }  # fmt: skip
 
 
+def _rrf_merge(lists: list[list[StoreHit]], k: int) -> list[StoreHit]:
+    """Reciprocal-rank fusion of ranked point lists (score = sum of 1 / (k + rank))."""
+    scores: dict[str, float] = {}
+    points: dict[str, StoreHit] = {}
+    for ranked in lists:
+        for rank, point in enumerate(ranked, start=1):
+            scores[point.key] = scores.get(point.key, 0.0) + 1.0 / (k + rank)
+            points.setdefault(point.key, point)
+    order = sorted(scores, key=lambda key: -scores[key])
+    return [StoreHit(key, scores[key], points[key].payload) for key in order]
+
+
 def _article_of(hit: StoreHit) -> tuple[str, str, str]:
     return hit.payload["law_id"], hit.payload["article_key"], hit.payload["lang"]
 
@@ -45,11 +59,17 @@ class Searcher:
     """Questions in French, Arabic or Darija → the articles that answer them."""
 
     def __init__(
-        self, store: VectorStore, embedder: Embedder, fusion: Fusion | None = None, darija: bool = True
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        fusion: Fusion | None = None,
+        darija: bool = True,
+        route_laws: bool = True,
     ) -> None:
         self.store, self.embedder = store, embedder
         self.fusion = fusion or Fusion()
         self.darija = darija  # expand Darija questions (transliteration, glossary)
+        self.route_laws = route_laws  # a law named in the question gets a search of its own
 
     def search(
         self, question: str, k: int = 10, flt: SearchFilter | None = None, mode: str = "hybrid", editions: bool = True
@@ -60,6 +80,10 @@ class Searcher:
         dense = self.embedder.embed_queries([text])[0].tolist() if mode in ("hybrid", "dense") else None
         sparse = query_vector(text) if mode in ("hybrid", "lexical") else None
         raw = self.store.query(dense, sparse, flt, limit=4 * k, fusion=self.fusion)
+        named = law_named_in(question) if self.route_laws and not flt.law_id else None
+        if named is not None:  # the question names a law: its own best articles join the candidates
+            within = self.store.query(dense, sparse, replace(flt, law_id=named.law_id), limit=4 * k, fusion=self.fusion)
+            raw = _rrf_merge([raw, within], k=self.fusion.k)
         hits: dict[tuple[str, str, str], Hit] = {}
         reference = find_reference(question)
         if reference is not None:

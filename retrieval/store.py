@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from .lexical import SparseVector
 
 DENSE, SPARSE = "dense", "bm25"
+LANGUAGES = ("fr", "ar")
 KEYWORD_FIELDS = ("law_id", "lang", "text_type", "bo_number", "article_key", "chunk_key")
 INTEGER_FIELDS = ("date",)  # yyyymmdd
 COLLECTION = "jarida"
@@ -86,10 +87,22 @@ class VectorStore(Protocol):
 class Fusion:
     """How dense and lexical candidates are fused: RRF (k) or DBSF, with candidates per branch."""
 
-    method: str = "rrf"  # "rrf" | "dbsf"
+    method: str = "dbsf"  # "rrf" | "dbsf" (chosen by `jarida eval retrieval`, see README)
     k: int = 60
-    prefetch: int = 50
+    prefetch: int = 100
     weights: tuple[float, float] | None = None  # (dense, lexical), RRF only
+    per_language: bool = True  # without a language filter, one dense branch per edition language
+
+    def branches(self, dense, sparse, flt: SearchFilter) -> list[tuple[object, str, SearchFilter, float]]:
+        """(vector, vector name, filter, weight) of each prefetch branch."""
+        w_dense, w_sparse = self.weights or (1.0, 1.0)
+        out: list[tuple[object, str, SearchFilter, float]] = []
+        if dense is not None:
+            langs = LANGUAGES if self.per_language and not flt.lang else (flt.lang,)
+            out += [(dense, DENSE, replace(flt, lang=lang), w_dense) for lang in langs]
+        if sparse is not None and sparse.indices:
+            out.append((sparse, SPARSE, flt, w_sparse))
+        return out
 
 
 def _batches(items: list, size: int) -> Iterator[list]:
@@ -163,23 +176,30 @@ class EdgeStore:
 
     def query(self, dense, sparse, flt, limit, fusion) -> list[StoreHit]:
         qe = self.qe
-        flt_ = self._filter(flt)
-        nearest = []
-        if dense is not None:
-            nearest.append(qe.Query.Nearest(list(map(float, dense)), using=DENSE))
-        if sparse is not None and sparse.indices:
-            nearest.append(qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE))
-        if not nearest:
+
+        def nearest(vector, using):
+            if using == SPARSE:
+                vector = qe.SparseVector(vector.indices, vector.values)
+            return qe.Query.Nearest(list(map(float, vector)) if using == DENSE else vector, using=using)
+
+        branches = fusion.branches(dense, sparse, flt)
+        if not branches:
             return []
-        if len(nearest) == 1:
-            request = qe.QueryRequest(limit=limit, query=nearest[0], filter=flt_, with_payload=True)
+        if len(branches) == 1:
+            vector, using, branch_filter, _ = branches[0]
+            query = nearest(vector, using)
+            request = qe.QueryRequest(limit=limit, query=query, filter=self._filter(branch_filter), with_payload=True)
         else:
-            branches = [qe.Prefetch(limit=fusion.prefetch, query=q, filter=flt_) for q in nearest]
+            prefetches = [
+                qe.Prefetch(limit=fusion.prefetch, query=nearest(v, u), filter=self._filter(f))
+                for v, u, f, _ in branches
+            ]
             if fusion.method == "dbsf":
                 scoring = qe.Fusion.Dbsf()
             else:
-                scoring = qe.Fusion.Rrf(k=fusion.k, weights=list(fusion.weights) if fusion.weights else None)
-            request = qe.QueryRequest(limit=limit, prefetches=branches, query=scoring, with_payload=True)
+                weights = [w for *_, w in branches] if fusion.weights else None
+                scoring = qe.Fusion.Rrf(k=fusion.k, weights=weights)
+            request = qe.QueryRequest(limit=limit, prefetches=prefetches, query=scoring, with_payload=True)
         return [StoreHit(p.payload["chunk_key"], p.score, p.payload) for p in self.shard.query(request)]
 
     def by_keys(self, keys: list[str]) -> list[StoreHit]:
@@ -259,25 +279,34 @@ class ClientStore:
 
     def query(self, dense, sparse, flt, limit, fusion) -> list[StoreHit]:
         m = self.m
-        flt_ = self._filter(flt)
-        nearest = []
-        if dense is not None:
-            nearest.append((list(map(float, dense)), DENSE))
-        if sparse is not None and sparse.indices:
-            nearest.append((m.SparseVector(indices=sparse.indices, values=sparse.values), SPARSE))
-        if not nearest:
+
+        def vector_of(vector, using):
+            if using == SPARSE:
+                return m.SparseVector(indices=vector.indices, values=vector.values)
+            return list(map(float, vector))
+
+        branches = fusion.branches(dense, sparse, flt)
+        if not branches:
             return []
-        if len(nearest) == 1:
-            vector, using = nearest[0]
+        if len(branches) == 1:
+            vector, using, branch_filter, _ = branches[0]
             result = self.client.query_points(
-                COLLECTION, query=vector, using=using, query_filter=flt_, limit=limit, with_payload=True
+                COLLECTION,
+                query=vector_of(vector, using),
+                using=using,
+                query_filter=self._filter(branch_filter),
+                limit=limit,
+                with_payload=True,
             )
         else:
-            prefetch = [m.Prefetch(query=v, using=u, limit=fusion.prefetch, filter=flt_) for v, u in nearest]
+            prefetch = [
+                m.Prefetch(query=vector_of(v, u), using=u, limit=fusion.prefetch, filter=self._filter(f))
+                for v, u, f, _ in branches
+            ]
             if fusion.method == "dbsf":
                 query = m.FusionQuery(fusion=m.Fusion.DBSF)
             else:
-                weights = list(fusion.weights) if fusion.weights else None
+                weights = [w for *_, w in branches] if fusion.weights else None
                 query = m.RrfQuery(rrf=m.Rrf(k=fusion.k, weights=weights))
             result = self.client.query_points(
                 COLLECTION, prefetch=prefetch, query=query, limit=limit, with_payload=True
