@@ -7,7 +7,7 @@ VENV ?= .venv
 
 run: setup
 	$(VENV)/bin/jarida ingest $(CORPUS)/pdf $(CORPUS)/articles --data-dir $(DATA_DIR)
-	$(VENV)/bin/jarida export --data-dir $(DATA_DIR) | wc -l | xargs echo "articles stored:"
+	$(VENV)/bin/jarida index --data-dir $(DATA_DIR)
 
 test: setup-dev lint
 	$(VENV)/bin/python -m pytest -q

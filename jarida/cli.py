@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # settings errors
         print(f"jarida: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # e.g. the embedded index held by another process
+        print(f"jarida: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

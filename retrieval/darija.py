@@ -84,7 +84,7 @@ def transliterate(text: str) -> str:
 
 def glossary_terms(text: str) -> list[str]:
     """Standard Arabic and French terms for the everyday Darija words of `text`."""
-    words = re.findall(r"[\w']+", arabic_index_form(text).lower())
+    words = re.findall(r"\w+", arabic_index_form(text).lower())
     found = []
     for forms, terms in GLOSSARY.items():
         normalised = [arabic_index_form(f).lower() for f in forms]

@@ -23,6 +23,10 @@ COLLECTION = "jarida"
 _NAMESPACE = uuid.UUID("6f1d2c1e-3b7a-4a55-9a53-6a6172696461")
 
 
+class StoreBusy(RuntimeError):
+    """The embedded index is held by another process."""
+
+
 def point_id(chunk_key: str) -> str:
     """A stable UUID for a chunk key (the same chunk is the same point on every run and backend)."""
     return str(uuid.uuid5(_NAMESPACE, chunk_key))
@@ -119,7 +123,15 @@ class EdgeStore:
         self.qe = qe
         path.mkdir(parents=True, exist_ok=True)
         if any(path.iterdir()):
-            self.shard = qe.EdgeShard.load(str(path))
+            try:
+                self.shard = qe.EdgeShard.load(str(path))
+            except Exception as exc:
+                if "WouldBlock" in str(exc):
+                    raise StoreBusy(
+                        f"the embedded index {path} is open in another jarida process (a server or an indexing "
+                        "run): stop it first, or share a Qdrant server through JARIDA_QDRANT_URL"
+                    ) from exc
+                raise
         else:
             config = qe.EdgeConfig(
                 vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},

