@@ -85,6 +85,7 @@ def transliterate(text: str) -> str:
 def glossary_terms(text: str) -> list[str]:
     """Standard Arabic and French terms for the everyday Darija words of `text`."""
     words = re.findall(r"\w+", arabic_index_form(text).lower())
+    words += [w[1:] for w in words if len(w) > 3 and w[0] == "l" and w.isascii()]  # Darija article: lkhedma
     found = []
     for forms, terms in GLOSSARY.items():
         normalised = [arabic_index_form(f).lower() for f in forms]
