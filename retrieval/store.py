@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -53,7 +53,6 @@ class SearchFilter:
     date_from: int | None = None  # yyyymmdd
     date_to: int | None = None
     article_key: str | None = None
-    exclude_keys: tuple[str, ...] = field(default_factory=tuple)
 
     def conditions(self) -> list[tuple[str, object]]:
         """(field, value) equality conditions, in a backend-neutral form."""
@@ -80,7 +79,6 @@ class VectorStore(Protocol):
     def query(
         self, dense: list[float] | None, sparse: SparseVector | None, flt: SearchFilter, limit: int, fusion: Fusion
     ) -> list[StoreHit]: ...
-    def by_keys(self, keys: list[str]) -> list[StoreHit]: ...
     def optimize(self) -> None: ...
     def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]: ...
     def count(self) -> int: ...
@@ -148,8 +146,7 @@ class EdgeStore:
         must = [qe.FieldCondition(key=k, match=qe.MatchValue(v)) for k, v in flt.conditions()]
         if flt.date_from or flt.date_to:
             must.append(qe.FieldCondition(key="date", range=qe.RangeFloat(gte=flt.date_from, lte=flt.date_to)))
-        must_not = [qe.FieldCondition(key="chunk_key", match=qe.MatchAny(list(flt.exclude_keys)))]
-        return qe.Filter(must=must or None, must_not=must_not if flt.exclude_keys else None)
+        return qe.Filter(must=must or None)
 
     def upsert(self, chunks: list[IndexedChunk]) -> None:
         qe = self.qe
@@ -214,10 +211,6 @@ class EdgeStore:
             request = qe.QueryRequest(limit=limit, prefetches=prefetches, query=scoring, with_payload=True)
         return [StoreHit(p.payload["chunk_key"], p.score, p.payload) for p in self.shard.query(request)]
 
-    def by_keys(self, keys: list[str]) -> list[StoreHit]:
-        records = self.shard.retrieve([point_id(k) for k in keys], with_payload=True, with_vector=False)
-        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
-
     def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]:
         records, _ = self.shard.scroll(self.qe.ScrollRequest(limit=limit, filter=self._filter(flt), with_payload=True))
         return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
@@ -255,8 +248,7 @@ class ClientStore:
         must = [m.FieldCondition(key=k, match=m.MatchValue(value=v)) for k, v in flt.conditions()]
         if flt.date_from or flt.date_to:
             must.append(m.FieldCondition(key="date", range=m.Range(gte=flt.date_from, lte=flt.date_to)))
-        must_not = [m.FieldCondition(key="chunk_key", match=m.MatchAny(any=list(flt.exclude_keys)))]
-        return m.Filter(must=must or None, must_not=must_not if flt.exclude_keys else None)
+        return m.Filter(must=must or None)
 
     def upsert(self, chunks: list[IndexedChunk]) -> None:
         m = self.m
@@ -324,10 +316,6 @@ class ClientStore:
                 COLLECTION, prefetch=prefetch, query=query, limit=limit, with_payload=True
             )
         return [StoreHit(p.payload["chunk_key"], p.score, p.payload) for p in result.points]
-
-    def by_keys(self, keys: list[str]) -> list[StoreHit]:
-        records = self.client.retrieve(COLLECTION, ids=[point_id(k) for k in keys], with_payload=True)
-        return [StoreHit(r.payload["chunk_key"], 0.0, r.payload) for r in records]
 
     def scroll(self, flt: SearchFilter, limit: int) -> list[StoreHit]:
         records, _ = self.client.scroll(COLLECTION, scroll_filter=self._filter(flt), limit=limit, with_payload=True)
