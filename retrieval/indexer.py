@@ -85,6 +85,7 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
             batch = todo[i : i + BATCH]
             texts = [c.embed_text for c, _ in batch]
             vectors = embedder.embed_passages(texts)
+            report.tokens += sum(embedder.count_tokens(texts))
             store.upsert(
                 [
                     IndexedChunk(c.key, vec.tolist(), document_vector(c.embed_text), payload(c, fp))
