@@ -91,7 +91,7 @@ class Fusion:
 
     method: str = "dbsf"  # "rrf" | "dbsf" (chosen by `jarida eval retrieval`, see README)
     k: int = 60
-    prefetch: int = 100
+    prefetch: int = 200
     weights: tuple[float, float] | None = None  # (dense, lexical), RRF only
     per_language: bool = True  # without a language filter, one dense branch per edition language
 
