@@ -92,7 +92,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     from jarida.retrieval.service import open_retrieval
     from jarida.retrieval.store import SearchFilter
 
-    retrieval = open_retrieval(_settings(args))
+    settings = _settings(args)
+    if not args.question.strip():
+        print("jarida: the question is empty", file=sys.stderr)
+        return 2
+    retrieval = open_retrieval(settings)
+    if retrieval.store.count() == 0:
+        retrieval.close()
+        hint = "run `jarida ingest PATH` then `jarida index`"
+        print(f"no indexed articles in {settings.data_dir}: {hint}", file=sys.stderr)
+        return 1
     try:
         hits = retrieval.searcher.search(
             args.question, k=args.k, flt=SearchFilter(lang=args.lang, law_id=args.law), mode=args.mode
@@ -103,7 +112,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
     for rank, hit in enumerate(hits, start=1):
-        heading = hit.payload.get("heading") or f"Article {hit.article}"
+        heading = hit.payload.get("heading") or (f"Article {hit.article}" if hit.article else "(document)")
         print(
             f"{rank:2}. [{hit.score:.3f}] {hit.law_id} {heading} ({hit.lang}) — {hit.payload.get('law_title', '')[:60]}"
         )
