@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from jarida.records import ArticleStore
 from jarida.retrieval.search import MODES, Searcher
 from jarida.retrieval.service import open_retrieval
 from jarida.retrieval.store import SearchFilter
@@ -124,8 +125,6 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     retrieval = open_retrieval(settings)
     try:
         results = [evaluate(retrieval.searcher, questions, args.k, mode) for mode in MODES]
-        from jarida.records import ArticleStore
-
         store = ArticleStore(settings.db_path)
         texts = {(a.law_id, a.article, a.lang): a.text for a in store.articles() if a.method == "digitised"}
         store.close()

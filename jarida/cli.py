@@ -83,7 +83,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     console.print(
         f"{report.articles} articles → {report.chunks} chunks: {report.embedded} embedded, "
         f"{report.unchanged} unchanged, {report.deleted} deleted, in {report.seconds:.1f} s"
-        + (f" ({report.tokens / max(report.seconds, 1e-9):,.0f} tokens/s)" if report.embedded else "")
+        + (f" ({report.tokens / max(report.seconds, 1e-9):,.0f} tokens/s)" if report.tokens else "")
     )
     return 0
 

@@ -102,6 +102,7 @@ class Embedder:
                 hf_logging.enable_progress_bar()
         self._cache = _VectorCache(Path(cache_dir) / CACHE_FILE) if cache_dir is not None else None
         self.embedded_count = 0  # texts run through the model (cache misses) since construction
+        self.embedded_tokens = 0  # tokens of those texts, as the model read them
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, **kwargs: object) -> Embedder:
@@ -161,6 +162,7 @@ class Embedder:
                 if self._cache is not None:
                     self._cache.put(self.model_id, new)
             self.embedded_count += len(first)
+            self.embedded_tokens += sum(map(len, ids))
         return out
 
     def _forward(self, ids: list[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:

@@ -32,7 +32,7 @@ class IndexReport:
     embedded: int = 0
     deleted: int = 0
     unchanged: int = 0
-    tokens: int = 0
+    tokens: int = 0  # tokens the model read (embedding cache misses)
     seconds: float = 0.0
 
 
@@ -68,6 +68,7 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
     """Bring the vector store in line with the article store."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
+    tokens_before = embedder.embedded_tokens
     report = IndexReport()
     report.articles, chunks = build_chunks(settings, embedder)
     report.chunks = len(chunks)
@@ -85,7 +86,6 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
             batch = todo[i : i + BATCH]
             texts = [c.embed_text for c, _ in batch]
             vectors = embedder.embed_passages(texts)
-            report.tokens += sum(embedder.count_tokens(texts))
             store.upsert(
                 [
                     IndexedChunk(c.key, vec.tolist(), document_vector(c.embed_text), payload(c, fp))
@@ -96,5 +96,6 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
             progress.advance(bar, len(batch))
     if todo:
         store.optimize()
+    report.tokens = embedder.embedded_tokens - tokens_before  # cache hits cost no model time
     report.seconds = round(time.perf_counter() - started, 1)
     return report
