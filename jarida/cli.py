@@ -120,7 +120,48 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from jarida.retrieval.store import SearchFilter
+    from jarida.serving.service import open_answering
+
+    settings = _settings(args)
+    if not args.question.strip():
+        print("jarida: the question is empty", file=sys.stderr)
+        return 2
+    answering = open_answering(settings)
+    try:
+        if answering.retrieval.store.count() == 0:
+            print(f"no indexed articles in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        flt = SearchFilter(lang=args.lang, law_id=args.law)
+        if args.json:
+            print(json.dumps(answering.answerer.answer(args.question, flt).to_dict(), ensure_ascii=False, indent=1))
+            return 0
+        answer = None
+        for event in answering.answerer.stream(args.question, flt):
+            if event.kind == "delta":
+                print(event.text, end="", flush=True)
+            elif event.kind == "done":
+                answer = event.answer
+    finally:
+        answering.close()
+    assert answer is not None
+    print()
+    if answer.status != "grounded":
+        print(answer.notice or answer.answer)
+    for c in answer.citations:
+        print(f"[{c.n}] {c.law_title} — {c.heading or 'Article ' + c.article} ({c.lang}) {c.bo_ref}".rstrip())
+    for flag in answer.flags:
+        print(f"note: {flag}", file=sys.stderr)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "answers":
+        from jarida.eval import answer_eval
+
+        return answer_eval.main(_settings(args), args)
     if args.what == "retrieval":
         from jarida.eval import retrieval_eval
 
@@ -171,14 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("ask", parents=[common], help="answer a question with cited articles")
+    p.add_argument("question")
+    p.add_argument("--lang", default=None, choices=["fr", "ar"], help="only articles in this language")
+    p.add_argument("--law", default=None, help="law id, e.g. loi-65-99")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
     p = sub.add_parser("eval", parents=[common], help="measure a stage against the shared corpus")
-    p.add_argument("what", choices=["ingest", "ingest-bench", "retrieval"])
+    p.add_argument("what", choices=["ingest", "ingest-bench", "retrieval", "answers"])
     p.add_argument("--questions", type=Path, default=None, help="question set (default: <eval_dir>/dev.jsonl)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: JARIDA_CORPUS_DIR)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--pages", type=int, default=8, help="pages per benchmark measurement")
     p.add_argument("--force", action="store_true", help="re-read every PDF (OCR still comes from the cache)")
+    p.add_argument("--answerable", type=int, default=15, help="answers: answerable questions in the sample")
+    p.add_argument("--unanswerable", type=int, default=5, help="answers: unanswerable questions in the sample")
+    p.add_argument("--seed", type=int, default=0, help="answers: sample seed")
+    p.add_argument("--all", action="store_true", help="answers: every question instead of a sample")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -20,7 +20,13 @@ class Settings:
     max_pages: int = 2000
     qdrant_url: str = ""
     qdrant_api_key: str = ""
-    llm_url: str = ""
+    llm_url: str = ""  # an OpenAI-compatible server (vLLM); empty: the embedded llama.cpp server
+    llm_model: str = ""  # model name on that server; empty: the first one it lists
+    llm_api_key: str = ""
+    llm_model_file: str = ""  # GGUF for the embedded server; empty: the packaged Qwen2.5 1.5B
+    llm_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    llm_context: int = 4096
+    llm_timeout: int = 180  # seconds for one answer
 
     @property
     def db_path(self) -> Path:

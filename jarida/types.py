@@ -38,7 +38,7 @@ class Article:
 
 @dataclass(frozen=True)
 class Citation:
-    """A pointer from an answer to an article that was actually retrieved."""
+    """A pointer from an answer to an article that was actually retrieved; `n` is its `[n]` in the answer."""
 
     law_id: str
     article: str
@@ -49,3 +49,8 @@ class Citation:
     excerpt: str = ""
     score: float = 0.0
     source: str = ""
+    n: int = 0
+    heading: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)

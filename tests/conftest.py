@@ -65,3 +65,41 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         Path(os.environ["JARIDA_TEST_CACHE"]) if os.environ.get("JARIDA_TEST_CACHE") else tmp_path_factory.mktemp("m")
     )
     return e5_convert.ensure_converted(root / "models" / "e5-small")
+
+
+@pytest.fixture(scope="session")
+def answer_data(corpus: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
+    """A data dir with loi 09-08 (French and Arabic) and a prompt-injection article, ingested and indexed."""
+    from jarida.ingest.pipeline import ingest
+    from jarida.retrieval.indexer import index
+    from jarida.retrieval.service import open_retrieval
+
+    data = tmp_path_factory.mktemp("answers")
+    (data / "models").mkdir()
+    (data / "models" / "e5-small").symlink_to(model_dir, target_is_directory=True)
+    settings = load_settings(config_file=data / "none.toml", data_dir=data)
+    sources = [corpus / "articles" / "fr_loi_09_08.jsonl", corpus / "articles" / "ar_loi_09_08.jsonl"]
+    ingest([*sources, FIXTURES / "injection.jsonl"], settings)
+    retrieval = open_retrieval(settings)
+    try:
+        index(settings, retrieval.store, retrieval.embedder)
+    finally:
+        retrieval.close()
+    return data
+
+
+@pytest.fixture(scope="session")
+def qwen_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default LLM's GGUF, assembled from its packages once per session (or once under JARIDA_TEST_CACHE)."""
+    from jarida.serving.model_files import qwen_path
+
+    cache = os.environ.get("JARIDA_TEST_CACHE")
+    return qwen_path((Path(cache) if cache else tmp_path_factory.mktemp("llm")) / "models")
+
+
+def llm_settings(data: Path, model_file: Path | None = None, **overrides: object) -> Settings:
+    """Settings over `data` with the embedded LLM on `model_file` (default: SmolLM2-135M, fast, for code paths)."""
+    from jarida.serving.model_files import smollm2_path
+
+    model = str(model_file or smollm2_path())
+    return load_settings(config_file=data / "none.toml", data_dir=data, llm_model_file=model, **overrides)

@@ -1,0 +1,150 @@
+"""Answering: retrieve, ask the LLM over numbered excerpts, check every citation, say so when nothing supports it.
+
+Every answer carries a status: `grounded` (it cites retrieved articles), `no_match` (nothing retrieved answers
+the question: cite nothing, suggest how to rephrase) or `llm_unavailable` (the retrieved articles with a notice).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from jarida.retrieval.search import Hit, Searcher
+from jarida.retrieval.store import SearchFilter
+from jarida.types import Citation
+
+from .citations import SourcesLineFilter, check_answer
+from .llm import LLMClient, LLMUnavailable
+from .prompt import Excerpt, answer_language, build_messages, question_language
+
+Status = Literal["grounded", "no_match", "llm_unavailable"]
+CONTEXT_ARTICLES = 5
+EXCERPT_CHARS = 300
+
+NO_MATCH = {
+    "fr": "Les textes indexés ne répondent pas à cette question. Reformulez-la avec les termes du droit "
+    "(par exemple « licenciement », « pension alimentaire », « article 53 du code du travail ») ou précisez le texte "
+    "concerné ; la question porte peut-être sur un texte qui n'est pas dans le corpus.",
+    "ar": "النصوص المفهرسة لا تجيب عن هذا السؤال. أعد صياغته بالمصطلحات القانونية (مثلاً «الفصل من العمل»، "
+    "«النفقة»، «المادة 53 من مدونة الشغل») أو حدد النص المعني؛ قد يتعلق السؤال بنص غير موجود في المتن.",
+}
+LLM_DOWN = {
+    "fr": "Le modèle de langue est indisponible : voici les articles les plus proches de votre question, "
+    "sans réponse rédigée. Vérifiez-les vous-même.",
+    "ar": "النموذج اللغوي غير متاح حالياً: هذه أقرب المواد إلى سؤالك، دون جواب محرر. تحقق منها بنفسك.",
+}
+
+
+@dataclass
+class Answer:
+    """What a user gets: the checked answer, its status, the cited articles and how long each step took."""
+
+    question: str
+    lang: str  # language of the answer: fr | ar
+    question_lang: str  # fr | ar | darija
+    status: Status
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Citation] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    notice: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Event:
+    """A streaming step: `retrieved` (the numbered articles), `delta` (answer text), `done` (the Answer)."""
+
+    kind: Literal["retrieved", "delta", "done"]
+    retrieved: list[Citation] = field(default_factory=list)
+    text: str = ""
+    answer: Answer | None = None
+
+
+def citation_of(n: int, hit: Hit) -> Citation:
+    """The `[n]` citation for a retrieved hit."""
+    p = hit.payload
+    pages = p.get("pages") or []
+    return Citation(
+        law_id=hit.law_id, article=hit.article, lang=hit.lang, law_title=p.get("law_title", ""),
+        bo_ref=p.get("bo_ref", ""), page=pages[0] if pages else None, excerpt=hit.text[:EXCERPT_CHARS],
+        score=round(hit.score, 4), source=p.get("source", ""), n=n, heading=p.get("heading", ""),
+    )  # fmt: skip
+
+
+class Answerer:
+    """Question → Answer, over a Searcher and an OpenAI-compatible LLM (None: retrieval only)."""
+
+    def __init__(self, searcher: Searcher, llm: LLMClient | None, context_articles: int = CONTEXT_ARTICLES,
+                 max_tokens: int = 400) -> None:  # fmt: skip
+        self.searcher, self.llm = searcher, llm
+        self.context_articles, self.max_tokens = context_articles, max_tokens
+
+    def answer(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Answer:
+        """The whole answer at once."""
+        done = None
+        for event in self.stream(question, flt, k):
+            if event.kind == "done":
+                done = event.answer
+        assert done is not None
+        return done
+
+    def stream(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Iterator[Event]:
+        """Events: the retrieved articles first, then answer text as it is written, then the checked Answer."""
+        started = time.perf_counter()
+        question = question.strip()
+        q_lang = question_language(question)
+        lang = answer_language(q_lang, question)
+        hits = self.searcher.search(question, k=k or self.context_articles, flt=flt, editions=False)
+        retrieved = [citation_of(n, hit) for n, hit in enumerate(hits, start=1)]
+        timings = {"retrieval_ms": round(1000 * (time.perf_counter() - started), 1)}
+        yield Event("retrieved", retrieved=retrieved)
+        result = Answer(question, lang, q_lang, "no_match", NO_MATCH[lang], retrieved=retrieved, timings=timings)
+        if not hits:
+            yield Event("done", answer=result)
+            return
+        if self.llm is None:
+            result.status, result.answer, result.notice = "llm_unavailable", "", LLM_DOWN[lang]
+            result.citations = retrieved
+            yield Event("done", answer=result)
+            return
+        excerpts = [
+            Excerpt(c.n, c.law_title, c.heading or f"Article {c.article}", c.bo_ref, h.text)
+            for c, h in zip(retrieved, hits, strict=True)
+        ]
+        messages = build_messages(question, excerpts, lang, darija=q_lang == "darija")
+        llm_started = time.perf_counter()
+        pieces: list[str] = []
+        head = SourcesLineFilter()
+        try:
+            for piece in self.llm.stream(messages, max_tokens=self.max_tokens):
+                pieces.append(piece)
+                shown = head.feed(piece)
+                if head.declared_none:  # the model says no excerpt answers: stop generating
+                    break
+                if shown:
+                    yield Event("delta", text=shown)
+        except LLMUnavailable as exc:
+            result.status, result.answer, result.notice = "llm_unavailable", "", LLM_DOWN[lang]
+            result.citations, result.flags = retrieved, [str(exc)]
+            result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
+            yield Event("done", answer=result)
+            return
+        raw = "".join(pieces)
+        known = {c.n: (c.article, h.text) for c, h in zip(retrieved, hits, strict=True)}
+        checked = check_answer(raw, known)
+        result.timings["llm_ms"] = round(1000 * (time.perf_counter() - llm_started), 1)
+        result.flags = checked.flags
+        if checked.cited and checked.text:
+            by_n = {c.n: c for c in retrieved}
+            result.status, result.answer = "grounded", checked.text
+            result.citations = [by_n[n] for n in checked.cited]
+        elif not checked.declared_none:
+            result.flags.append("the model's reply cited no retrieved article: not shown")
+        result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        yield Event("done", answer=result)
