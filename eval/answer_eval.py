@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import track
 
 from jarida.normalize import has_arabic
+from jarida.retrieval.search import Searcher
 from jarida.serving.answer import Answer
 from jarida.serving.citations import invented_articles
 from jarida.serving.service import open_answering
@@ -88,6 +89,31 @@ def summarise(records: list[dict]) -> dict:
     }
 
 
+GATE_THRESHOLDS = (1.8, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0)
+
+
+def gate_table(searcher: Searcher, questions: list[dict], thresholds=GATE_THRESHOLDS) -> list[dict]:
+    """Retrieval only, every question: how many would be answered at each confidence threshold, how often the
+    top article is in gold among those, and how many unanswerable questions would pass (the no-answer gate)."""
+    rows = []
+    for q in questions:
+        hits = searcher.search(q["question"], k=5, editions=False)
+        gold = {(g["law_id"], g["article"]) for g in q["gold"]}
+        top = hits[0] if hits else None
+        rows.append((bool(gold), top.confidence if top else 0.0, bool(top and (top.law_id, top.article) in gold)))
+    table = []
+    for threshold in thresholds:
+        passed = [r for r in rows if r[1] >= threshold]
+        answerable = [r for r in passed if r[0]]
+        table.append({
+            "min_confidence": threshold,
+            "answerable_answered": f"{len(answerable)}/{sum(r[0] for r in rows)}",
+            "top1_precision": round(sum(r[2] for r in answerable) / len(answerable), 3) if answerable else None,
+            "unanswerable_passing": f"{len(passed) - len(answerable)}/{sum(not r[0] for r in rows)}",
+        })  # fmt: skip
+    return table
+
+
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run the sample through the answering stage and print (or `--json`) the report."""
     console = Console(stderr=True)
@@ -99,9 +125,11 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     try:
         for q in track(picked, description="answering", console=console):
             records.append(judge(q, answering.answerer.answer(q["question"])))
+        gate = gate_table(answering.retrieval.searcher, questions)
     finally:
         answering.close()
-    report = {"summary": summarise(records), "questions": records}
+    summary = summarise(records) | {"min_confidence": settings.answer_min_confidence}
+    report = {"summary": summary, "gate": gate, "questions": records}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
@@ -111,4 +139,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
                       f"{r['seconds']:.0f}s {r['answer'][:100]!r}")  # fmt: skip
     for key, value in report["summary"].items():
         print(f"{key:32} {value}")
+    print("\nno-answer gate, retrieval only, all questions:")
+    for row in gate:
+        print("  " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return 0

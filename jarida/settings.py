@@ -27,6 +27,14 @@ class Settings:
     llm_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     llm_context: int = 4096
     llm_timeout: int = 180  # seconds for one answer
+    # Answer only when the best article stands out this much (DBSF confidence, see README "Answering"); below
+    # it the answer is `no_match` with the closest articles listed for the user to check.
+    answer_min_confidence: float = 2.6
+    api_auth: bool = True  # `/v1/*` needs an API key (`jarida keys create`); `jarida serve --no-auth` for local use
+    api_rate_per_minute: int = 60  # requests per minute of a new API key (and of a client IP without auth)
+    chat_rate_per_minute: int = 12  # requests per minute of one client IP on the public chat page
+    max_body_bytes: int = 65536  # larger request bodies get 413
+    max_pending_answers: int = 4  # answers waiting on the LLM beyond this get the retrieved articles at once
 
     @property
     def db_path(self) -> Path:
@@ -40,6 +48,14 @@ class Settings:
 def _coerce(value: object, like: object) -> object:
     if isinstance(like, Path):
         return Path(str(value)).expanduser()
+    if isinstance(like, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"not a boolean: {value!r} (use true or false)")
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, float):
+        return float(value)  # type: ignore[arg-type]
     if isinstance(like, int):
         return int(value)  # type: ignore[arg-type]
     return str(value)

@@ -14,6 +14,7 @@ from .references import find_reference
 from .store import Fusion, SearchFilter, StoreHit, VectorStore
 
 MODES = ("hybrid", "dense", "lexical")
+REFERENCE_CONFIDENCE = 10.0  # an article the question cites by number
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Hit:
     text: str
     payload: dict
     reference: bool = False  # found by direct look-up of a cited reference
+    confidence: float = 0.0  # DBSF score in the query that found it (how far it stands out); high for a reference
     editions: list[dict] = field(default_factory=list)  # payloads of the same article in the other language
 
     def to_dict(self) -> dict:
@@ -36,6 +38,7 @@ class Hit:
             "text": self.text, "law_title": p.get("law_title", ""), "heading": p.get("heading", ""),
             "bo_ref": p.get("bo_ref", ""), "source": p.get("source", ""), "pages": p.get("pages", []),
             "breadcrumb": p.get("breadcrumb", []), "reference": self.reference,
+            "confidence": round(self.confidence, 4),
             "editions": [{"lang": e["lang"], "text": e["text"], "source": e["source"]} for e in self.editions],
         }  # fmt: skip
 
@@ -84,9 +87,12 @@ class Searcher:
         lexical_text = f"{text} {other_language_terms(question)}" if self.bilingual else text
         sparse = query_vector(lexical_text) if mode in ("hybrid", "lexical") else None
         raw = self.store.query(dense, sparse, flt, limit=4 * k, fusion=self.fusion)
+        confidence = {point.key: point.score for point in raw}
         named = law_named_in(question) if self.route_laws and not flt.law_id else None
         if named is not None:  # the question names a law: its own best articles join the candidates
             within = self.store.query(dense, sparse, replace(flt, law_id=named.law_id), limit=4 * k, fusion=self.fusion)
+            for point in within:
+                confidence[point.key] = max(confidence.get(point.key, 0.0), point.score)
             raw = _rrf_merge([raw, within], k=self.fusion.k)
         hits: dict[tuple[str, str, str], Hit] = {}
         reference = find_reference(question)
@@ -96,11 +102,11 @@ class Searcher:
             for point in self.store.scroll(cited, limit=8):
                 key = _article_of(point)
                 if key not in hits:
-                    hits[key] = Hit(*key, top + 1.0, point.payload["text"], point.payload, reference=True)
+                    hits[key] = Hit(*key, top + 1.0, point.payload["text"], point.payload, True, REFERENCE_CONFIDENCE)
         for point in raw:
             key = _article_of(point)
             if key not in hits:
-                hits[key] = Hit(*key, point.score, point.payload["text"], point.payload)
+                hits[key] = Hit(*key, point.score, point.payload["text"], point.payload, False, confidence[point.key])
         ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
         if editions:
             self._attach_editions(ranked)

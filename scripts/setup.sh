@@ -7,8 +7,16 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-ara)
 VENV=${JARIDA_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-extras=""
-[ "${1:-}" = "--dev" ] && extras="[dev]"
+extras="[embedded-llm]"
+if [ "${1:-}" = "--dev" ]; then
+  extras="[embedded-llm,dev]"
+  APT_PACKAGES+=(chromium fonts-noto-core)  # the browser tests of the chat page and the workspace
+fi
+# llama-cpp-python has no prebuilt wheel here: pip compiles it once (7-11 min on 2 cores, then pip's wheel
+# cache). Portable x86-64 flags instead of -march=native, so a cached wheel runs on any recent CPU.
+if [ "$(uname -m)" = "x86_64" ]; then
+  export CMAKE_ARGS=${CMAKE_ARGS:-"-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"}
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -28,6 +36,7 @@ want="$(sha256sum pyproject.toml | cut -c1-16)$extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python dependencies into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
+  echo "setup: (the first run compiles llama-cpp-python: about 10 minutes)"
   "$VENV/bin/python" -m pip install -q -e ".$extras"
   echo "$want" > "$stamp"
 fi

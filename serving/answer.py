@@ -6,6 +6,7 @@ the question: cite nothing, suggest how to rephrase) or `llm_unavailable` (the r
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -20,15 +21,23 @@ from .llm import LLMClient, LLMUnavailable
 from .prompt import Excerpt, answer_language, build_messages, question_language
 
 Status = Literal["grounded", "no_match", "llm_unavailable"]
-CONTEXT_ARTICLES = 5
+RETRIEVED_ARTICLES = 5  # listed to the user (the closest articles, to check)
+CONTEXT_ARTICLES = 3  # at most this many confident articles go to the model
+MIN_CONFIDENCE = 2.6
 EXCERPT_CHARS = 300
 
 NO_MATCH = {
-    "fr": "Les textes indexés ne répondent pas à cette question. Reformulez-la avec les termes du droit "
-    "(par exemple « licenciement », « pension alimentaire », « article 53 du code du travail ») ou précisez le texte "
-    "concerné ; la question porte peut-être sur un texte qui n'est pas dans le corpus.",
-    "ar": "النصوص المفهرسة لا تجيب عن هذا السؤال. أعد صياغته بالمصطلحات القانونية (مثلاً «الفصل من العمل»، "
-    "«النفقة»، «المادة 53 من مدونة الشغل») أو حدد النص المعني؛ قد يتعلق السؤال بنص غير موجود في المتن.",
+    "fr": "Aucun article indexé ne répond clairement à cette question. Les articles les plus proches sont listés "
+    "à titre indicatif : vérifiez-les, ils peuvent ne pas s'appliquer. Reformulez avec les termes du droit (par "
+    "exemple « licenciement », « pension alimentaire », « article 53 du code du travail ») ou précisez le texte "
+    "concerné ; la question porte peut-être sur un texte absent du corpus.",
+    "ar": "لا توجد مادة مفهرسة تجيب بوضوح عن هذا السؤال. المواد الأقرب معروضة على سبيل الإرشاد: تحقق منها، فقد لا "
+    "تنطبق. أعد صياغة السؤال بالمصطلحات القانونية (مثلاً «الفصل من العمل»، «النفقة»، «المادة 53 من مدونة الشغل») "
+    "أو حدد النص المعني؛ قد يتعلق السؤال بنص غير موجود في المتن.",
+}
+QUOTED = {
+    "fr": "L'article le plus pertinent dispose : « {text} » [{n}]",
+    "ar": "تنص المادة الأكثر صلة على ما يلي: «{text}» [{n}]",
 }
 LLM_DOWN = {
     "fr": "Le modèle de langue est indisponible : voici les articles les plus proches de votre question, "
@@ -77,13 +86,27 @@ def citation_of(n: int, hit: Hit) -> Citation:
     )  # fmt: skip
 
 
+def has_words(text: str) -> bool:
+    """True when the text says something besides `[n]` markers and punctuation."""
+    return len(re.findall(r"\w{2,}", re.sub(r"\[[\d,\s]+\]", " ", text))) >= 3
+
+
+def first_sentences(text: str, limit: int = 400) -> str:
+    """The article's opening, cut after a sentence where possible."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(". ", 0, limit), text.rfind("؛", 0, limit), text.rfind(".", 0, limit))
+    return text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 class Answerer:
     """Question → Answer, over a Searcher and an OpenAI-compatible LLM (None: retrieval only)."""
 
-    def __init__(self, searcher: Searcher, llm: LLMClient | None, context_articles: int = CONTEXT_ARTICLES,
+    def __init__(self, searcher: Searcher, llm: LLMClient | None, min_confidence: float = MIN_CONFIDENCE,
                  max_tokens: int = 400) -> None:  # fmt: skip
         self.searcher, self.llm = searcher, llm
-        self.context_articles, self.max_tokens = context_articles, max_tokens
+        self.min_confidence, self.max_tokens = min_confidence, max_tokens
 
     def answer(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Answer:
         """The whole answer at once."""
@@ -100,12 +123,15 @@ class Answerer:
         question = question.strip()
         q_lang = question_language(question)
         lang = answer_language(q_lang, question)
-        hits = self.searcher.search(question, k=k or self.context_articles, flt=flt, editions=False)
+        hits = self.searcher.search(question, k=k or RETRIEVED_ARTICLES, flt=flt, editions=False)
         retrieved = [citation_of(n, hit) for n, hit in enumerate(hits, start=1)]
         timings = {"retrieval_ms": round(1000 * (time.perf_counter() - started), 1)}
         yield Event("retrieved", retrieved=retrieved)
         result = Answer(question, lang, q_lang, "no_match", NO_MATCH[lang], retrieved=retrieved, timings=timings)
-        if not hits:
+        confident = [(c, h) for c, h in zip(retrieved, hits, strict=True) if h.confidence >= self.min_confidence]
+        confident = confident[:CONTEXT_ARTICLES]
+        if not confident:  # nothing stands out: say so, cite nothing; the closest articles stay in `retrieved`
+            result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
             yield Event("done", answer=result)
             return
         if self.llm is None:
@@ -113,10 +139,8 @@ class Answerer:
             result.citations = retrieved
             yield Event("done", answer=result)
             return
-        excerpts = [
-            Excerpt(c.n, c.law_title, c.heading or f"Article {c.article}", c.bo_ref, h.text)
-            for c, h in zip(retrieved, hits, strict=True)
-        ]
+        excerpts = [Excerpt(c.n, c.law_title, c.heading or f"Article {c.article}", c.bo_ref, h.text)
+                    for c, h in confident]  # fmt: skip
         messages = build_messages(question, excerpts, lang, darija=q_lang == "darija")
         llm_started = time.perf_counter()
         pieces: list[str] = []
@@ -136,15 +160,18 @@ class Answerer:
             yield Event("done", answer=result)
             return
         raw = "".join(pieces)
-        known = {c.n: (c.article, h.text) for c, h in zip(retrieved, hits, strict=True)}
+        known = {c.n: (c.article, h.text) for c, h in confident}
         checked = check_answer(raw, known)
         result.timings["llm_ms"] = round(1000 * (time.perf_counter() - llm_started), 1)
         result.flags = checked.flags
-        if checked.cited and checked.text:
-            by_n = {c.n: c for c in retrieved}
+        by_n = {c.n: c for c in retrieved}
+        if checked.cited and has_words(checked.text):
             result.status, result.answer = "grounded", checked.text
             result.citations = [by_n[n] for n in checked.cited]
-        elif not checked.declared_none:
-            result.flags.append("the model's reply cited no retrieved article: not shown")
+        elif not checked.declared_none:  # the model wrote nothing usable: quote the best article instead
+            top, hit = confident[0]
+            result.status, result.answer = "grounded", QUOTED[lang].format(text=first_sentences(hit.text), n=top.n)
+            result.citations = [top]
+            result.flags.append("the model wrote no usable answer: the most relevant article is quoted")
         result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
         yield Event("done", answer=result)

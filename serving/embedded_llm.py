@@ -56,6 +56,7 @@ class EmbeddedLLM:
             sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_file), "--host", "127.0.0.1",
             "--port", str(self.port), "--n_ctx", str(self.context), "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
+            "--interrupt_requests", "False",  # default True: a second request cuts the running stream short
         ]  # fmt: skip
         log = self.log_file.open("ab") if self.log_file else subprocess.DEVNULL
         if self.log_file:

@@ -78,6 +78,11 @@ DARIJA_NOTE = {
     "ar": " السؤال بالدارجة المغربية: أجب بلغة عربية بسيطة قريبة من الدارجة.",
 }
 QUESTION_LABEL = {"fr": "Question", "ar": "السؤال"}
+FORMAT_REMINDER = {
+    "fr": "Écris d'abord la ligne SOURCES, puis ta réponse en français, en une à trois phrases complètes qui "
+    "finissent chacune par [n].",
+    "ar": "اكتب أولاً سطر SOURCES، ثم جوابك بالعربية في جملة إلى ثلاث جمل كاملة تنتهي كل منها بـ [n].",
+}
 
 
 def build_messages(question: str, excerpts: list[Excerpt], lang: str, darija: bool = False) -> list[dict]:
@@ -88,5 +93,5 @@ def build_messages(question: str, excerpts: list[Excerpt], lang: str, darija: bo
         head = " — ".join(p for p in (e.law_title, e.heading, e.bo_ref) if p)
         blocks.append(f"[{e.n}] {sanitize(head, 300)}\n{sanitize(e.text, MAX_EXCERPT_CHARS)}")
     quoted = "<<<\n" + "\n\n".join(blocks) + "\n>>>"
-    user = f"{quoted}\n\n{QUESTION_LABEL[lang]}: {sanitize(question, MAX_QUESTION_CHARS)}"
+    user = f"{quoted}\n\n{QUESTION_LABEL[lang]}: {sanitize(question, MAX_QUESTION_CHARS)}\n\n{FORMAT_REMINDER[lang]}"
     return [{"role": "system", "content": rules}, {"role": "user", "content": user}]

@@ -46,4 +46,4 @@ def open_answering(settings: Settings) -> Answering:
     except Exception:
         retrieval.close()
         raise
-    return Answering(retrieval, llm, Answerer(retrieval.searcher, llm), embedded)
+    return Answering(retrieval, llm, Answerer(retrieval.searcher, llm, settings.answer_min_confidence), embedded)
