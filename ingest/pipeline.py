@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,8 +57,17 @@ def ingest_source(src: SourceFile, settings: Settings, on_page=None) -> tuple[li
     return records, articles
 
 
-def ingest(paths: list[Path], settings: Settings, console: Console | None = None, force: bool = False) -> IngestSummary:
-    """Ingest files and folders; unchanged files already done are skipped, one bad file never stops the batch."""
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    console: Console | None = None,
+    force: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest files and folders; unchanged files already done are skipped, one bad file never stops the batch.
+
+    `on_progress(file name, pages done, pages)` is called when a file starts (0 done) and after each page.
+    """
     console = console or Console(stderr=True)
     started = time.perf_counter()
     summary = IngestSummary()
@@ -83,11 +93,22 @@ def ingest(paths: list[Path], settings: Settings, console: Console | None = None
         ) as progress:
             files_bar = progress.add_task("files", total=len(todo))
             for src in todo:
-                pages_bar = progress.add_task(f"  {escape(src.name[:40])}", total=page_count(src.path) or None)
+                total = page_count(src.path)
+                pages_bar = progress.add_task(f"  {escape(src.name[:40])}", total=total or None)
                 record = SourceRecord(src.name, str(src.path), src.sha256, "done", src.kind)
                 t0 = time.perf_counter()
+                done = [0]
+
+                def tick(bar: int = pages_bar, name: str = src.name, total: int = total, done: list = done) -> None:
+                    progress.advance(bar)
+                    done[0] += 1
+                    if on_progress:
+                        on_progress(name, done[0], total)
+
+                if on_progress:
+                    on_progress(src.name, 0, total)
                 try:
-                    page_records, articles = ingest_source(src, settings, lambda b=pages_bar: progress.advance(b))
+                    page_records, articles = ingest_source(src, settings, tick)
                     _check_ids(store, src, articles)
                 except SourceError as exc:
                     record.status, record.error = "error", str(exc)

@@ -1,0 +1,213 @@
+"""Ask: a question with filters, the answer streamed, its citations (each opens the article), feedback, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import streamlit as st
+
+from jarida.retrieval.store import SearchFilter
+from jarida.serving.answer import Answer, Answerer
+from jarida.settings import Settings
+from jarida.types import Citation
+
+from . import data, export, navigation
+from .feedback import KINDS, VERDICTS, Feedback, FeedbackStore, gold_for
+from .resources import services
+
+LANGS = {"": "Any language", "fr": "Français", "ar": "العربية"}
+STATUS = {
+    "grounded": ("success", "Grounded in the cited articles"),
+    "no_match": ("warning", "No indexed article answers this question"),
+    "llm_unavailable": ("warning", "Language model unavailable: closest articles, no written answer"),
+}
+SEARCH_ONLY = {
+    "fr": "Recherche seule : les articles les plus proches de la question, sans réponse rédigée.",
+    "ar": "بحث فقط: أقرب المواد إلى السؤال، دون جواب محرر.",
+}
+
+
+def rtl_block(text: str, lang: str, css_class: str = "jarida-text") -> str:
+    """HTML for a paragraph block: escaped, line breaks kept, right-to-left for Arabic."""
+    direction = "rtl" if lang == "ar" else "ltr"
+    align = "right" if lang == "ar" else "left"
+    body = html.escape(text).replace("\n", "<br>")
+    return (
+        f'<div class="{css_class}" dir="{direction}" lang="{lang or "fr"}" '
+        f'style="text-align:{align};line-height:1.7">{body}</div>'
+    )
+
+
+def _filters(settings: Settings) -> SearchFilter:
+    with data.article_store(settings) as store:
+        laws = data.laws(store.db)
+        types = data.text_types(store.db)
+    titles = {law.law_id: f"{law.title[:70]} ({law.law_id})" for law in laws}
+    c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
+    lang = c1.selectbox("Language", list(LANGS), format_func=LANGS.get, key="f_lang")
+    law = c2.selectbox("Law", ["", *titles], format_func=lambda k: titles.get(k, "Any law"), key="f_law")
+    text_type = c3.selectbox("Text type", ["", *types], format_func=lambda t: t or "Any type", key="f_type")
+    dates = c4.date_input(
+        "Text date between", value=(), min_value=dt.date(1900, 1, 1), key="f_dates", help="Leave empty for any date"
+    )
+    start = end = None
+    if isinstance(dates, tuple | list) and dates:
+        start = int(dates[0].strftime("%Y%m%d"))
+        end = int(dates[-1].strftime("%Y%m%d"))
+    return SearchFilter(
+        lang=lang or None, law_id=law or None, text_type=text_type or None, date_from=start, date_to=end
+    )
+
+
+def _ask(settings: Settings, question: str, flt: SearchFilter, search_only: bool = False) -> Answer | None:
+    """Stream the answer into the page; returns the checked Answer (search only: the closest articles)."""
+    svc = services(settings)
+    answerer = Answerer(svc.retrieval.searcher, None) if search_only else svc.answerer
+    events = answerer.stream(question, flt)
+    with st.spinner("Searching the texts…"), svc.index_lock:  # the indexer may be writing: wait for it
+        next(events)  # the retrieved articles: the search itself
+    box = st.empty()
+    written = ""
+    answer = None
+    lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in question) else "fr"
+    for event in events:
+        if event.kind == "delta":
+            written += event.text
+            box.markdown(rtl_block(written + " ▌", lang, "jarida-stream"), unsafe_allow_html=True)
+        elif event.kind == "done":
+            answer = event.answer
+    box.empty()
+    if search_only and answer is not None and answer.status == "llm_unavailable":
+        answer.notice = SEARCH_ONLY[answer.lang]
+    return answer
+
+
+def _citation_button(c: Citation, key: str) -> None:
+    number = c.heading or (f"المادة {c.article}" if c.lang == "ar" else f"Article {c.article}")
+    label = f"[{c.n}] {c.law_title[:60]} — {number} ({c.lang})"
+    st.button(
+        label,
+        key=key,
+        on_click=navigation.open_article,
+        args=(c.law_id, c.article, c.lang),
+        help=f"{c.bo_ref or 'BO reference not recorded'} — open the article (French and Arabic editions)",
+    )
+
+
+def show_answer(settings: Settings, answer: Answer) -> None:
+    """The answer, its status, its citations as buttons to the article view, feedback and export."""
+    kind, label = STATUS.get(answer.status, ("info", answer.status))
+    if answer.notice in SEARCH_ONLY.values():
+        kind, label = "info", "Search only: the closest articles, no written answer"
+    getattr(st, kind)(label)
+    if answer.answer:
+        st.markdown(rtl_block(answer.answer, answer.lang, "jarida-answer"), unsafe_allow_html=True)
+    if answer.notice:
+        st.markdown(rtl_block(answer.notice, answer.lang, "jarida-notice"), unsafe_allow_html=True)
+    for flag in answer.flags:
+        st.caption(f"⚠ {flag}")
+    cited = answer.citations
+    if cited:
+        st.subheader("Cited articles")
+        for c in cited:
+            _citation_button(c, f"cite-{c.n}")
+            if c.excerpt:
+                st.markdown(
+                    rtl_block(" ".join(c.excerpt.split())[:240] + "…", c.lang, "jarida-excerpt"), unsafe_allow_html=True
+                )
+    others = [c for c in answer.retrieved if c not in cited]
+    if others:
+        with st.expander(f"Other retrieved articles ({len(others)})", expanded=not cited):
+            for c in others:
+                _citation_button(c, f"retrieved-{c.n}")
+    _feedback_form(settings, answer)
+    _export(answer)
+
+
+def _feedback_form(settings: Settings, answer: Answer) -> None:
+    with st.expander("Feedback on this answer", expanded=False), st.form("feedback", clear_on_submit=True):
+        verdict = st.radio("Verdict", list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key="fb_verdict")
+        st.caption("Wrong citation or missing article: give the article that answers the question.")
+        c1, c2, c3 = st.columns([2, 1, 1])
+        law_id = c1.text_input("Law id (e.g. loi-09-08)", key="fb_law")
+        article = c2.text_input("Article", key="fb_article")
+        kind = c3.selectbox("Question kind", KINDS, key="fb_kind")
+        expected = st.text_area("Right answer (optional)", key="fb_expected", height=70)
+        comment = st.text_input("Comment (optional)", key="fb_comment")
+        if st.form_submit_button("Save feedback"):
+            cited = [{"law_id": c.law_id, "article": c.article, "lang": c.lang} for c in answer.citations]
+            named = [{"law_id": law_id, "article": article}] if law_id and article else []
+            fb = Feedback(
+                answer.question,
+                answer.question_lang,
+                answer.answer,
+                answer.status,
+                verdict,
+                cited,
+                gold_for(verdict, cited, named),
+                expected,
+                kind,
+                comment,
+            )
+            store = FeedbackStore(settings.data_dir / "feedback.sqlite")
+            try:
+                st.session_state["feedback_saved"] = store.add(fb)
+            finally:
+                store.close()
+    if saved := st.session_state.get("feedback_saved"):
+        st.success(f"Feedback #{saved} saved — see the Feedback section to export it as evaluation questions.")
+
+
+def _export(answer: Answer) -> None:
+    c1, c2, c3 = st.columns([1, 1, 3])
+    c1.download_button(
+        "Export Markdown",
+        export.to_markdown(answer),
+        file_name="jarida-answer.md",
+        mime="text/markdown",
+        key="export_md",
+    )
+    if c2.button("Prepare PDF", key="export_pdf"):
+        try:
+            with st.spinner("Printing with Chromium…"):
+                st.session_state["answer_pdf"] = export.to_pdf(answer)
+        except export.ExportError as exc:
+            st.session_state.pop("answer_pdf", None)
+            c3.error(str(exc))
+    if pdf := st.session_state.get("answer_pdf"):
+        c3.download_button(
+            "Download PDF", pdf, file_name="jarida-answer.pdf", mime="application/pdf", key="export_pdf_download"
+        )
+
+
+def render(settings: Settings) -> None:
+    """The Ask section."""
+    st.header("Ask the Bulletin officiel")
+    svc = services(settings)
+    if svc.llm_error:
+        st.warning(f"The language model did not start ({svc.llm_error[:200]}): answers show the closest articles.")
+    with st.form("ask"):
+        question = st.text_input(
+            "Question (français, العربية, الدارجة)",
+            key="question",
+            placeholder="Ex. : Quelles sont les sanctions prévues par la loi 09-08 ?",
+        )
+        flt = _filters(settings)
+        c1, c2 = st.columns([1, 4])
+        asked = c1.form_submit_button("Ask", type="primary")
+        search_only = c2.checkbox("Search only (the closest articles, no written answer: faster)", key="search_only")
+    if asked:
+        if not question.strip():
+            st.error("The question is empty.")
+            return
+        if svc.retrieval.store.count() == 0:
+            st.error("No indexed articles yet: ingest texts in the Ingest section first.")
+            return
+        st.session_state.pop("feedback_saved", None)
+        st.session_state.pop("answer_pdf", None)
+        st.session_state["answer"] = _ask(settings, question, flt, search_only)
+    answer: Answer | None = st.session_state.get("answer")
+    if answer is not None:
+        st.markdown(f"**Question:** {html.escape(answer.question)}")
+        show_answer(settings, answer)

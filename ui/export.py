@@ -1,0 +1,153 @@
+"""Export an answer with its citations: Markdown, and PDF printed from HTML by headless Chromium.
+
+Chromium shapes Arabic (joining, right-to-left) correctly, which simple PDF writers do not.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from jarida.serving.answer import Answer
+from jarida.types import Citation
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+]
+STATUS_LABEL = {
+    "grounded": "Answer grounded in the cited articles",
+    "no_match": "No article answers this question",
+    "llm_unavailable": "Language model unavailable: the closest articles",
+}
+
+
+class ExportError(RuntimeError):
+    """The PDF could not be made; the message says what to do."""
+
+
+def find_chromium() -> str | None:
+    """`JARIDA_CHROMIUM`, else the first Chromium or Chrome on PATH (Debian: /usr/bin/chromium)."""
+    configured = os.environ.get("JARIDA_CHROMIUM")
+    if configured:
+        return configured if Path(configured).is_file() else None
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def _cite_line(c: Citation) -> str:
+    heading = c.heading or f"Article {c.article}"
+    parts = [f"{c.law_title} — {heading} ({c.lang})".strip(" —")]
+    if c.bo_ref:
+        parts.append(c.bo_ref)
+    if c.page:
+        parts.append(f"p. {c.page} of {c.source}" if c.source else f"p. {c.page}")
+    return ", ".join(parts)
+
+
+def shown_citations(answer: Answer) -> list[Citation]:
+    """The cited articles, or (no answer written) the retrieved ones the clerk was shown."""
+    return answer.citations or ([] if answer.status == "no_match" else answer.retrieved)
+
+
+def to_markdown(answer: Answer, when: datetime | None = None) -> str:
+    """The answer, its status and its citations as Markdown."""
+    when = when or datetime.now()
+    lines = [f"# {answer.question}", "", f"*{STATUS_LABEL.get(answer.status, answer.status)}*", ""]
+    if answer.answer:
+        lines += [answer.answer, ""]
+    if answer.notice:
+        lines += [f"> {answer.notice}", ""]
+    cited = shown_citations(answer)
+    if cited:
+        lines += ["## Sources", ""]
+        for c in cited:
+            lines.append(f"[{c.n}] {_cite_line(c)}")
+            if c.excerpt:
+                lines.append(f"    > {' '.join(c.excerpt.split())}")
+        lines.append("")
+    lines.append(f"_Exported by jarida on {when:%Y-%m-%d %H:%M}. Check the articles in the Bulletin officiel._")
+    return "\n".join(lines) + "\n"
+
+
+def _dir(text: str) -> str:
+    arabic = sum("\u0600" <= ch <= "\u06ff" for ch in text)
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    return "rtl" if arabic > latin else "ltr"
+
+
+def to_html(answer: Answer, when: datetime | None = None) -> str:
+    """A standalone HTML page of the answer (Arabic paragraphs right-to-left)."""
+    when = when or datetime.now()
+    esc = html.escape
+    body = [
+        f'<h1 dir="{_dir(answer.question)}">{esc(answer.question)}</h1>',
+        f'<p class="status">{esc(STATUS_LABEL.get(answer.status, answer.status))}</p>',
+    ]
+    for para in (answer.answer or "").split("\n"):
+        if para.strip():
+            body.append(f'<p dir="{_dir(para)}">{esc(para)}</p>')
+    if answer.notice:
+        body.append(f'<blockquote dir="{_dir(answer.notice)}">{esc(answer.notice)}</blockquote>')
+    cited = shown_citations(answer)
+    if cited:
+        body.append('<h2>Sources</h2><ol class="sources">')
+        for c in cited:
+            excerpt = " ".join(c.excerpt.split())
+            body.append(
+                f'<li value="{c.n}"><div dir="{_dir(c.law_title + c.heading)}">{esc(_cite_line(c))}</div>'
+                + (
+                    f'<div class="excerpt" dir="{_dir(excerpt)}" lang="{c.lang}">{esc(excerpt)}</div>'
+                    if excerpt
+                    else ""
+                )
+                + "</li>"
+            )
+        body.append("</ol>")
+    body.append(
+        f'<p class="foot">Exported by jarida on {when:%Y-%m-%d %H:%M}. Check the articles in the Bulletin officiel.</p>'
+    )
+    style = (
+        "body{font-family:'Noto Sans','Noto Naskh Arabic','Noto Sans Arabic','DejaVu Sans',sans-serif;"
+        "margin:2cm;line-height:1.5;color:#111}h1{font-size:1.4em}.status{color:#555;font-style:italic}"
+        ".excerpt{color:#333;border-left:3px solid #ccc;padding-left:.6em;margin:.3em 0 .8em}"
+        ".excerpt[dir=rtl]{border-left:0;border-right:3px solid #ccc;padding:0 .6em 0 0}"
+        ".foot{margin-top:2em;color:#666;font-size:.85em}"
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{esc(answer.question[:80])}</title>'
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
+    )
+
+
+def to_pdf(answer: Answer, chromium: str | None = None, timeout: float = 60) -> bytes:
+    """The answer as PDF, printed by headless Chromium; ExportError when Chromium is missing or fails."""
+    browser = chromium or find_chromium()
+    if not browser:
+        raise ExportError(
+            "PDF export needs Chromium or Chrome, which was not found: install it (Debian: apt install chromium) or "
+            "set JARIDA_CHROMIUM to its path. The Markdown export works without it."
+        )
+    with tempfile.TemporaryDirectory(prefix="jarida-export-") as tmp:
+        page, out = Path(tmp) / "answer.html", Path(tmp) / "answer.pdf"
+        page.write_text(to_html(answer), encoding="utf-8")
+        command = [browser, *CHROMIUM_ARGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}", page.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ExportError(f"Chromium could not print the PDF ({exc})") from exc
+        if not out.is_file() or out.stat().st_size == 0:
+            raise ExportError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+        return out.read_bytes()
