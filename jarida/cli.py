@@ -157,6 +157,67 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Become `streamlit run jarida/ui/app.py -- --data-dir DIR` (exec: signals reach Streamlit directly)."""
+    import os
+
+    from jarida import ui
+
+    settings = _settings(args)
+    app = Path(ui.__file__).resolve().parent / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
+               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--client.toolbarMode", "minimal", "--", "--data-dir", str(settings.data_dir.resolve())]  # fmt: skip
+    print(f"jarida ui: http://{args.host}:{args.port} (data: {settings.data_dir}); Ctrl-C stops it", file=sys.stderr)
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP API (`jarida.serving.app`) with uvicorn until interrupted."""
+    from jarida.serving.app import serve
+
+    settings = load_settings(data_dir=args.data_dir, api_auth=False if args.no_auth else None)
+    if not settings.db_path.exists():
+        print(f"no article store in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`", file=sys.stderr)
+        return 1
+    if not settings.api_auth:
+        print("jarida serve: --no-auth: /v1/* needs no API key (local development only)", file=sys.stderr)
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Create, list or revoke API keys (stored hashed under the data dir)."""
+    from jarida.serving.api_keys import KeyStore, KeyStoreError
+
+    settings = _settings(args)
+    if args.action != "list" and not args.name:
+        print(f"jarida keys {args.action}: give the key's NAME", file=sys.stderr)
+        return 2
+    keys = KeyStore(settings.data_dir)
+    try:
+        if args.action == "create":
+            per_minute = args.per_minute or settings.api_rate_per_minute
+            key = keys.create(args.name, per_minute)
+            print(key)
+            print(f"key {args.name!r} ({per_minute}/min): shown once, store it now", file=sys.stderr)
+        elif args.action == "revoke":
+            keys.revoke(args.name)
+            print(f"key {args.name!r} revoked", file=sys.stderr)
+        else:
+            for k in keys.list():
+                state = "active" if k.active else "revoked"
+                print(f"{k.name}\t{k.shown}\t{k.per_minute}/min\t{state}")
+    except KeyStoreError as exc:
+        print(f"jarida keys: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        keys.close()
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.what == "answers":
         from jarida.eval import answer_eval
@@ -218,6 +279,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--law", default=None, help="law id, e.g. loi-65-99")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("ui", parents=[common], help="the Streamlit workspace for civil servants")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("serve", parents=[common], help="the HTTP API and the citizen chat page")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-auth", action="store_true", help="/v1/* without API keys (local development)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", parents=[common], help="API keys for /v1/*: create NAME, list, revoke NAME")
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument("name", nargs="?", default="", help="the key's name (create, revoke)")
+    p.add_argument("--per-minute", type=int, default=None, help="requests per minute (default: api_rate_per_minute)")
+    p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("eval", parents=[common], help="measure a stage against the shared corpus")
     p.add_argument("what", choices=["ingest", "ingest-bench", "retrieval", "answers"])

@@ -96,7 +96,7 @@ class Searcher:
             raw = _rrf_merge([raw, within], k=self.fusion.k)
         hits: dict[tuple[str, str, str], Hit] = {}
         reference = find_reference(question)
-        if reference is not None:
+        if reference is not None and flt.law_id in (None, reference.law_id):  # a law filter wins over a reference
             cited = SearchFilter(lang=flt.lang, law_id=reference.law_id, article_key=reference.article)
             top = raw[0].score if raw else 1.0
             for point in self.store.scroll(cited, limit=8):

@@ -91,6 +91,24 @@ def has_words(text: str) -> bool:
     return len(re.findall(r"\w{2,}", re.sub(r"\[[\d,\s]+\]", " ", text))) >= 3
 
 
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    words = re.sub(r"\[[\d,\s]+\]|\W+", " ", text).lower().split()
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def drop_echoed_instructions(reply: str, messages: list[dict]) -> str:
+    """Remove lines of the reply that mostly repeat our instructions (small models sometimes copy the format)."""
+    instructions = " ".join(m["content"] for m in messages if m["role"] == "system")
+    known = _trigrams(instructions + " " + messages[-1]["content"].rsplit(">>>", 1)[-1])
+    kept = []
+    for line in reply.splitlines():
+        grams = _trigrams(line)
+        if len(grams) >= 3 and len(grams & known) >= 0.6 * len(grams):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def first_sentences(text: str, limit: int = 400) -> str:
     """The article's opening, cut after a sentence where possible."""
     text = " ".join(text.split())
@@ -161,7 +179,7 @@ class Answerer:
             return
         raw = "".join(pieces)
         known = {c.n: (c.article, h.text) for c, h in confident}
-        checked = check_answer(raw, known)
+        checked = check_answer(drop_echoed_instructions(raw, messages), known)
         result.timings["llm_ms"] = round(1000 * (time.perf_counter() - llm_started), 1)
         result.flags = checked.flags
         by_n = {c.n: c for c in retrieved}
@@ -169,7 +187,7 @@ class Answerer:
             result.status, result.answer = "grounded", checked.text
             result.citations = [by_n[n] for n in checked.cited]
         elif not checked.declared_none:  # the model wrote nothing usable: quote the best article instead
-            top, hit = confident[0]
+            top, hit = next(((c, h) for c, h in confident if c.lang == lang), confident[0])
             result.status, result.answer = "grounded", QUOTED[lang].format(text=first_sentences(hit.text), n=top.n)
             result.citations = [top]
             result.flags.append("the model wrote no usable answer: the most relevant article is quoted")

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from jarida.serving.answer import Answerer
+from jarida.serving.answer import Answerer, drop_echoed_instructions
 from jarida.serving.citations import SourcesLineFilter, check_answer, invented_articles
 from jarida.serving.prompt import Excerpt, build_messages, question_language
 from jarida.serving.service import open_answering
@@ -120,3 +120,9 @@ def test_injected_instruction_in_an_article_is_ignored_by_the_default_model(answ
     assert answer.status == "grounded"
     assert [c.law_id for c in answer.citations] == ["arrete-test-injection"]
     assert "8" in answer.answer and "16" in answer.answer  # the opening hours, from the article's real text
+
+
+def test_a_reply_that_copies_the_instructions_loses_those_lines():
+    messages = build_messages("Quel délai ?", [Excerpt(1, "Loi", "Article 1", "", "Le délai est de dix jours.")], "fr")
+    reply = "SOURCES: 1\nTa réponse en français, en une à trois phrases complètes [1].\nLe délai est de dix jours [1]."
+    assert drop_echoed_instructions(reply, messages) == "SOURCES: 1\nLe délai est de dix jours [1]."

@@ -1,0 +1,161 @@
+"""What the HTTP server holds: retrieval, the LLM (or none) and the Answerer, driven from worker threads.
+
+Embedding (torch), the Qdrant engine and the LLM client block, so each call runs in a worker thread and the
+event loop stays free. Measured (8 threads, 16 q on loi 09-08 + 120 uncached questions): the e5 embedder gives
+bit-identical vectors from concurrent threads, the qdrant-edge shard answers concurrent queries consistently
+and nothing failed, so no lock is needed; thread counts are capped per kind of work instead (`CapacityLimiter`)
+so that answers waiting on the LLM cannot starve searches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import anyio
+import httpx
+
+from jarida.records import ArticleStore
+from jarida.retrieval.search import Hit
+from jarida.retrieval.service import Retrieval, open_retrieval
+from jarida.retrieval.store import SearchFilter
+from jarida.settings import Settings
+
+from .answer import Answer, Answerer, Event
+from .embedded_llm import EmbeddedLLM
+from .llm import LLMClient
+from .service import Answering, open_llm
+
+log = logging.getLogger("jarida.serving")
+SEARCH_THREADS = 4  # CPU-bound: more threads than cores only queue inside torch
+ANSWER_THREADS = 8  # mostly waiting on the LLM server, which answers one request at a time
+EDITION_FIELDS = ("lang", "law_title", "heading", "text", "bo_ref", "pages", "source", "breadcrumb", "method",
+                  "ocr_confidence")  # fmt: skip
+
+
+@dataclass
+class Backend:
+    """The serving state; `close()` releases what `open_backend` opened (not a caller's Answering)."""
+
+    settings: Settings
+    retrieval: Retrieval
+    answerer: Answerer
+    llm: LLMClient | None
+    llm_error: str = ""
+    embedded: EmbeddedLLM | None = None
+    owned: bool = True
+    pending: int = 0  # answers in progress (the event loop alone changes it)
+    search_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(SEARCH_THREADS))
+    answer_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(ANSWER_THREADS))
+
+    @classmethod
+    def of(cls, settings: Settings, answering: Answering) -> Backend:
+        """Serve a caller's Answering (the caller closes it)."""
+        return cls(settings, answering.retrieval, answering.answerer, answering.llm, embedded=answering.embedded,
+                   owned=False)  # fmt: skip
+
+    async def search(self, question: str, k: int, flt: SearchFilter, mode: str = "hybrid") -> list[Hit]:
+        """Hybrid search in a worker thread."""
+        searcher = self.retrieval.searcher
+        return await anyio.to_thread.run_sync(
+            lambda: searcher.search(question, k=k, flt=flt, mode=mode), limiter=self.search_limiter
+        )
+
+    async def answer(self, question: str, flt: SearchFilter, k: int | None) -> Answer:
+        """A whole answer, computed in worker threads."""
+        async for event in self.events(question, flt, k):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        raise RuntimeError("the answer ended without a result")
+
+    async def events(self, question: str, flt: SearchFilter, k: int | None) -> AsyncIterator[Event]:
+        """The Answerer's events, each step in a worker thread; a client gone stops the generation.
+
+        The LLM answers one request at a time and its queue never times out, so beyond `max_pending_answers`
+        answers in progress a question gets the retrieved articles at once (`llm_unavailable`, flagged busy).
+        """
+        busy = self.llm is not None and self.pending >= self.settings.max_pending_answers
+        answerer = Answerer(self.retrieval.searcher, None) if busy else self.answerer
+        steps = answerer.stream(question, flt, k)
+        self.pending += 1
+        try:
+            while True:
+                event = await anyio.to_thread.run_sync(next, steps, None, limiter=self.answer_limiter)
+                if event is None:
+                    return
+                if busy and event.answer is not None:
+                    event.answer.flags.append(f"the model is busy ({self.pending - 1} answers in progress): "
+                                              "the closest articles, without a written answer")  # fmt: skip
+                yield event
+        finally:
+            self.pending -= 1
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(steps.close)
+
+    async def article(self, law_id: str, article: str, lang: str | None) -> list[dict]:
+        """Every stored edition of one article (one per language and source)."""
+
+        def read() -> list[dict]:
+            store = ArticleStore(self.settings.db_path)
+            try:
+                wanted = article.strip().lower()
+                found = [a for a in store.articles(law_id=law_id, lang=lang) if a.article.lower() == wanted]
+            finally:
+                store.close()
+            return [{name: getattr(a, name) for name in EDITION_FIELDS} for a in found]
+
+        return await anyio.to_thread.run_sync(read, limiter=self.search_limiter)
+
+    async def readiness(self) -> tuple[list[str], dict]:
+        """(reasons not to be ready, details): an empty index, an LLM not started or not answering."""
+        reasons: list[str] = []
+        count = await anyio.to_thread.run_sync(self.retrieval.store.count, limiter=self.search_limiter)
+        if count == 0:
+            reasons.append(f"the index in {self.settings.data_dir} is empty: run `jarida ingest` then `jarida index`")
+        details: dict = {"indexed_chunks": count, "llm": self.llm.base_url if self.llm else None}
+        if self.llm is None:
+            reasons.append(f"the LLM did not start: {self.llm_error}")
+        else:
+            reason = await llm_problem(self.llm.base_url, self.settings.llm_api_key)
+            if reason:
+                reasons.append(reason)
+        return reasons, details
+
+    def close(self) -> None:
+        """Stop the embedded LLM and close the index (only what this backend opened)."""
+        if not self.owned:
+            return
+        if self.llm:
+            self.llm.close()
+        if self.embedded:
+            self.embedded.stop()
+        self.retrieval.close()
+
+
+async def llm_problem(base_url: str, api_key: str = "") -> str:
+    """Why the OpenAI-compatible server at `base_url` is not usable now ("" when it lists a model)."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            response = await client.get(f"{base_url}/models", headers=headers)
+    except httpx.HTTPError as exc:
+        return f"the LLM server at {base_url} is unreachable: {type(exc).__name__}: {exc}"
+    if response.status_code != 200:
+        return f"the LLM server at {base_url} answered HTTP {response.status_code}"
+    try:
+        listed = response.json().get("data") or []
+    except ValueError:
+        listed = []
+    return "" if listed else f"the LLM server at {base_url} lists no model"
+
+
+def open_backend(settings: Settings) -> Backend:
+    """Open retrieval, then the LLM; when the LLM cannot start, log why and answer from retrieval alone."""
+    retrieval = open_retrieval(settings)
+    try:
+        llm, embedded = open_llm(settings)
+    except Exception as exc:  # a missing model file, a server that would not start: degrade, never fail
+        log.error("the LLM could not start, answers will be llm_unavailable: %s", exc)
+        return Backend(settings, retrieval, Answerer(retrieval.searcher, None), None, llm_error=str(exc))
+    return Backend(settings, retrieval, Answerer(retrieval.searcher, llm), llm, embedded=embedded)

@@ -1,0 +1,163 @@
+"""Request and response shapes of the HTTP API, with the descriptions shown at `/docs`.
+
+Requests are validated strictly (a number sent as a string is refused, unknown fields are refused) so that a
+client's mistake gets a clear 422 instead of a silent guess.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from jarida.retrieval.store import SearchFilter
+
+from .prompt import MAX_QUESTION_CHARS
+
+
+def _yyyymmdd(day: date | None) -> int | None:
+    return int(day.strftime("%Y%m%d")) if day else None
+
+
+class Filters(BaseModel):
+    """Restrict the articles searched (every field optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lang: Literal["fr", "ar"] | None = Field(None, description="only this language edition")
+    law_id: StrictStr | None = Field(None, max_length=100, description="one text, e.g. `loi-09-08`, `code-travail`")
+    text_type: StrictStr | None = Field(None, max_length=40, description="dahir, loi, decret, arrete, circulaire…")
+    date_from: date | None = Field(None, description="texts dated on or after this day (ISO, e.g. 2009-02-18)")
+    date_to: date | None = Field(None, description="texts dated on or before this day")
+
+    def search_filter(self) -> SearchFilter:
+        """The retrieval filter these fields describe."""
+        return SearchFilter(
+            lang=self.lang, law_id=self.law_id or None, text_type=self.text_type or None,
+            date_from=_yyyymmdd(self.date_from), date_to=_yyyymmdd(self.date_to),
+        )  # fmt: skip
+
+
+class _Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: StrictStr = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, description="in French, Arabic or Darija (1 to 2000 characters)"
+    )
+    filters: Filters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+    def search_filter(self) -> SearchFilter:
+        return self.filters.search_filter() if self.filters else SearchFilter()
+
+
+class QueryRequest(_Question):
+    """A question to answer with cited articles."""
+
+    k: StrictInt | None = Field(None, ge=1, le=20, description="articles given to the model (default 5)")
+    stream: StrictBool = Field(False, description="answer as Server-Sent Events: `retrieved`, `delta`…, `done`")
+
+
+class SearchRequest(_Question):
+    """A question to search articles for (no generated answer)."""
+
+    k: StrictInt = Field(10, ge=1, le=20, description="articles to return")
+    mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="hybrid (default), dense or lexical")
+
+
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; only `user` messages are read (the last one is the question)."""
+
+    model_config = ConfigDict(extra="allow")
+    role: StrictStr
+    content: StrictStr | list[dict] | None = None
+
+    def text(self) -> str:
+        """The message's text (text parts joined when it is a list of parts)."""
+        if isinstance(self.content, list):
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI-compatible chat request; sampling fields (temperature, max_tokens…) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: StrictStr = Field("jarida", description="any name; jarida answers as `jarida`")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: StrictBool = False
+    filters: Filters | None = Field(None, description="jarida extension: restrict the articles searched")
+    k: StrictInt | None = Field(None, ge=1, le=20, description="jarida extension: articles given to the model")
+
+
+class Error(BaseModel):
+    """Every error: `{"error": {"code": ..., "message": ...}}`."""
+
+    code: str = Field(description="machine-readable: unauthorized, rate_limited, not_found, invalid_request…")
+    message: str
+    type: str = Field(description="same as code (the field OpenAI clients read)")
+
+
+class ErrorResponse(BaseModel):
+    error: Error
+
+
+class CitationOut(BaseModel):
+    """An article the answer relies on (or, in `retrieved`, one given to the model); `n` is its `[n]`."""
+
+    law_id: str
+    law_title: str
+    article: str
+    lang: str
+    bo_ref: str
+    page: int | None
+    excerpt: str
+    score: float
+    source: str
+    n: int
+    heading: str
+
+
+class AnswerOut(BaseModel):
+    """A checked answer: `grounded` (cites retrieved articles), `no_match` or `llm_unavailable`."""
+
+    question: str
+    answer: str
+    status: Literal["grounded", "no_match", "llm_unavailable"]
+    lang: str = Field(description="language of the answer: fr | ar")
+    question_lang: str = Field(description="fr | ar | darija")
+    notice: str = Field(description="for no_match / llm_unavailable: what to do instead")
+    flags: list[str] = Field(description="what the citation check removed, and why")
+    citations: list[CitationOut]
+    retrieved: list[CitationOut]
+    timings: dict[str, float]
+
+
+class EditionOut(BaseModel):
+    """One language edition of an article, from one source."""
+
+    lang: str
+    law_title: str
+    heading: str
+    text: str
+    bo_ref: str
+    pages: list[int]
+    source: str
+    breadcrumb: list[str]
+    method: str
+    ocr_confidence: float | None
+
+
+class ArticleOut(BaseModel):
+    law_id: str
+    article: str
+    editions: list[EditionOut]
+
+
+class SearchOut(BaseModel):
+    hits: list[dict] = Field(description="articles, best first: law_id, article, lang, score, text, law_title…")
