@@ -2,12 +2,15 @@
 CORPUS ?= ../shared/corpus
 DATA_DIR ?= data
 VENV ?= .venv
+UI_PORT ?= 8501
+API_PORT ?= 8000
 
 .PHONY: run test setup setup-dev lint
 
 run: setup
 	$(VENV)/bin/jarida ingest $(CORPUS)/pdf $(CORPUS)/articles --data-dir $(DATA_DIR)
 	$(VENV)/bin/jarida index --data-dir $(DATA_DIR)
+	$(VENV)/bin/jarida ui --data-dir $(DATA_DIR) --port $(UI_PORT) --api-port $(API_PORT)
 
 test: setup-dev lint
 	$(VENV)/bin/python -m pytest -q

@@ -164,6 +164,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from jarida import ui
 
     settings = _settings(args)
+    if args.api_port:
+        from jarida.ui.launch import run_with_api
+
+        if not settings.db_path.exists():
+            print(f"no article store in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        run_with_api(settings, args.host, args.port, args.api_port)
+        return 0
     app = Path(ui.__file__).resolve().parent / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
                "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -283,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ui", parents=[common], help="the Streamlit workspace for civil servants")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument(
+        "--api-port",
+        type=int,
+        default=None,
+        help="also serve the HTTP API and the chat page on this port, in the same process (one index)",
+    )
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("serve", parents=[common], help="the HTTP API and the citizen chat page")

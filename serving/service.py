@@ -47,3 +47,17 @@ def open_answering(settings: Settings) -> Answering:
         retrieval.close()
         raise
     return Answering(retrieval, llm, Answerer(retrieval.searcher, llm, settings.answer_min_confidence), embedded)
+
+
+_shared: Answering | None = None
+
+
+def share(answering: Answering | None) -> None:
+    """Offer `answering` to the other doors of this process (the workspace), so one process holds the index."""
+    global _shared
+    _shared = answering
+
+
+def shared_answering() -> Answering | None:
+    """The Answering a launcher shared with this process, if any."""
+    return _shared

@@ -20,7 +20,7 @@ from rich.console import Console
 from jarida.retrieval.service import Retrieval, open_retrieval
 from jarida.serving.answer import Answerer
 from jarida.serving.llm import LLMClient
-from jarida.serving.service import open_llm
+from jarida.serving.service import open_llm, shared_answering
 from jarida.settings import Settings, load_settings
 
 from .worker import IngestWorker
@@ -55,6 +55,9 @@ class Services:
 @st.cache_resource(show_spinner="Loading the search index and the language model…")
 def _services(key: str, _settings: Settings) -> Services:
     settings = _settings
+    shared = shared_answering()
+    if shared is not None:  # `jarida ui --api-port`: the API in this process already holds the index and the LLM
+        return Services(shared.retrieval, shared.answerer, threading.RLock())
     retrieval = open_retrieval(settings)
     llm: LLMClient | None = None
     error = ""
