@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import track
 
 from jarida.normalize import has_arabic
+from jarida.records import ArticleStore
 from jarida.retrieval.search import Searcher
 from jarida.serving.answer import Answer
 from jarida.serving.citations import invented_articles
@@ -49,11 +50,27 @@ def expected_language(q: dict) -> str:
     return "ar" if has_arabic(q["question"]) else "fr"
 
 
-def judge(q: dict, a: Answer) -> dict:
+class ArticleTexts:
+    """Whole article texts from the article store (citations carry only an excerpt)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.store = ArticleStore(db_path)
+        self._laws: dict[tuple[str, str], dict[str, str]] = {}
+
+    def text(self, law_id: str, article: str, lang: str) -> str:
+        if (law_id, lang) not in self._laws:
+            self._laws[(law_id, lang)] = {a.article: a.text for a in self.store.articles(law_id=law_id, lang=lang)}
+        return self._laws[(law_id, lang)].get(article, "")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def judge(q: dict, a: Answer, articles: ArticleTexts) -> dict:
     """Per-question record for the report."""
     gold = {(g["law_id"], g["article"]) for g in q["gold"]}
     cited = [(c.law_id, c.article) for c in a.citations] if a.status == "grounded" else []
-    texts = {c.n: (c.article, c.excerpt) for c in a.citations}
+    texts = {c.n: (c.article, articles.text(c.law_id, c.article, c.lang) or c.excerpt) for c in a.citations}
     return {
         "qid": q["qid"], "lang": q["lang"], "answerable": bool(gold), "status": a.status,
         "cited": [f"{law}:{art}" for law, art in cited], "correct_citations": sum(c in gold for c in cited),
@@ -122,11 +139,13 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     picked = questions if args.all else sample_questions(questions, args.answerable, args.unanswerable, args.seed)
     answering = open_answering(settings)
     records = []
+    articles = ArticleTexts(settings.db_path)
     try:
         for q in track(picked, description="answering", console=console):
-            records.append(judge(q, answering.answerer.answer(q["question"])))
+            records.append(judge(q, answering.answerer.answer(q["question"]), articles))
         gate = gate_table(answering.retrieval.searcher, questions)
     finally:
+        articles.close()
         answering.close()
     summary = summarise(records) | {"min_confidence": settings.answer_min_confidence}
     report = {"summary": summary, "gate": gate, "questions": records}

@@ -86,9 +86,16 @@ def citation_of(n: int, hit: Hit) -> Citation:
     )  # fmt: skip
 
 
+REFUSAL = re.compile(
+    r"je ne (?:peux|suis) pas|d[ée]sol[ée]|aucune information|pas en mesure|أعتذر|عذرا|لا يمكنني|لا أستطيع|"
+    r"\bI (?:cannot|can't|am unable)|\bsorry\b",
+    re.IGNORECASE,
+)
+
+
 def has_words(text: str) -> bool:
-    """True when the text says something besides `[n]` markers and punctuation."""
-    return len(re.findall(r"\w{2,}", re.sub(r"\[[\d,\s]+\]", " ", text))) >= 3
+    """True when the text says something besides `[n]` markers and punctuation, and is not a refusal."""
+    return len(re.findall(r"\w{2,}", re.sub(r"\[[\d,\s]+\]", " ", text))) >= 3 and not REFUSAL.search(text)
 
 
 def _trigrams(text: str) -> set[tuple[str, ...]]:

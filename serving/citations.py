@@ -64,7 +64,7 @@ def check_answer(raw: str, known: dict[int, tuple[str, str]]) -> Checked:
                 flags.append(f"citation [{n}] removed: no such excerpt was retrieved")
         return "".join(f"[{n}]" for n in good)
 
-    body = MARKER.sub(keep_known, body).strip()
+    body = re.sub(r"[ \t]+([.,;:!?؟،])", r"\1", MARKER.sub(keep_known, body)).strip()
     cited = _cited_in(body)
     if not cited and listed:
         good = [n for n in listed if n in known]

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from jarida.serving.answer import Answerer, drop_echoed_instructions
+from jarida.serving.answer import Answerer, drop_echoed_instructions, has_words
 from jarida.serving.citations import SourcesLineFilter, check_answer, invented_articles
 from jarida.serving.prompt import Excerpt, build_messages, question_language
 from jarida.serving.service import open_answering
@@ -126,3 +126,11 @@ def test_a_reply_that_copies_the_instructions_loses_those_lines():
     messages = build_messages("Quel délai ?", [Excerpt(1, "Loi", "Article 1", "", "Le délai est de dix jours.")], "fr")
     reply = "SOURCES: 1\nTa réponse en français, en une à trois phrases complètes [1].\nLe délai est de dix jours [1]."
     assert drop_echoed_instructions(reply, messages) == "SOURCES: 1\nLe délai est de dix jours [1]."
+
+
+def test_a_refusal_is_not_an_answer():
+    assert not has_words("أعتذر، ولكن لا يمكنني تقديم جواب محدد للسؤال المقدم. [1]")
+    assert not has_words("Désolé, je ne peux pas répondre à cette question [1].")
+    assert has_words("Le congé de maternité dure quatorze semaines [1].")
+    tidy = check_answer("SOURCES: 1\nL'âge est fixé à dix-huit ans [9].", KNOWN).text
+    assert tidy == "L'âge est fixé à dix-huit ans. [1]"  # no space left before the period; listed source cited
