@@ -230,13 +230,14 @@ def test_arabic_question_in_the_french_interface(browser, down_app: str) -> None
         assert direction(page.locator("#question")) == "rtl"  # dir="auto"
 
 
-def test_no_match_explains_and_cites_nothing(browser, down_app: str) -> None:
+def test_no_match_explains_cites_nothing_and_lists_the_closest_articles(browser, down_app: str) -> None:
     with open_page(browser, down_app) as page:
         message = ask(page, OFF_TOPIC_QUESTION)
         assert message.get_attribute("data-status") == "no_match"
         assert "Reformulez" in message.locator(".answer").inner_text()
-        assert message.locator(".citation").count() == 0
-        assert not message.locator(".sources").is_visible()
+        assert message.locator(".answer .chip, .answer button").count() == 0  # no [n] in the text
+        assert message.locator(".sources").is_visible()
+        assert "à vérifier" in message.locator(".sources-title").inner_text()
 
 
 def test_question_markup_is_shown_as_text(browser, down_app: str) -> None:

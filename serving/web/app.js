@@ -37,7 +37,7 @@ const MESSAGES = {
     status_llm_unavailable: "Réponse indisponible : articles les plus proches",
     status_error: "Erreur",
     sources: "Articles cités",
-    closest: "Articles les plus proches",
+    closest: "Articles les plus proches (à vérifier)",
     article: "Article",
     document: "Document sans article",
     page: "p.",
@@ -79,7 +79,7 @@ const MESSAGES = {
     status_llm_unavailable: "الجواب غير متاح: أقرب المواد",
     status_error: "خطأ",
     sources: "المواد المستشهد بها",
-    closest: "أقرب المواد",
+    closest: "أقرب المواد (للتحقق)",
     article: "المادة",
     document: "وثيقة بدون مواد",
     page: "ص.",
@@ -304,14 +304,16 @@ function onDone(parts, answer) {
   setStatus(parts, status, `status_${status}`);
   setTextDirection(parts.item, answer.answer || answer.notice || "", answer.lang);
   parts.answer.classList.remove("streaming");
-  const citations = status === "no_match" ? [] : answer.citations?.length ? answer.citations : answer.retrieved || [];
-  renderAnswerText(parts.answer, answer.answer || "", citations, answer.lang);
+  // grounded: the cited articles; no_match and llm_unavailable: the closest articles, listed to be checked
+  const cited = status === "grounded" ? answer.citations || [] : [];
+  const listed = status === "grounded" ? cited : answer.retrieved || [];
+  renderAnswerText(parts.answer, answer.answer || "", cited, answer.lang);
   if (answer.notice) {
     parts.notice.textContent = answer.notice;
     setTextDirection(parts.notice, answer.notice);
     parts.notice.hidden = false;
   }
-  renderCitationList(parts.sources, citations, status === "llm_unavailable" ? "closest" : "sources");
+  renderCitationList(parts.sources, listed, status === "grounded" ? "sources" : "closest");
 }
 
 function onFailure(parts, error) {
