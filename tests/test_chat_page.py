@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
 from tests.conftest import REPO, llm_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+CHROMIUM_ARGS = HEADLESS_CHROMIUM_ARGS
 ANSWER_TIMEOUT_MS = 420_000  # SmolLM2 on a busy shared CPU can take minutes
 # Questions naming an article: retrieval is then confident, so the question reaches the model (or its absence).
 FR_QUESTION = "Que prévoit l'article 7 de la loi 09-08 sur le droit d'accès de la personne concernée ?"

@@ -19,19 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
 from tests.conftest import REPO, llm_settings
 
 CHROMIUM = Path(os.environ.get("JARIDA_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = HEADLESS_CHROMIUM_ARGS
 DECREE = "ar-decret-2-26-530-heure-legale.pdf"  # a real scanned BO text (2 pages, OCR'd in Arabic)
 
 

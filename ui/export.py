@@ -17,7 +17,8 @@ from jarida.serving.answer import Answer
 from jarida.types import Citation
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_ARGS = [
+# Headless, offline: no background connections (refused on a closed network), no sandbox (root in containers).
+HEADLESS_CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -26,8 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--no-pdf-header-footer",
 ]
+CHROMIUM_ARGS = [*HEADLESS_CHROMIUM_ARGS, "--no-pdf-header-footer"]
 STATUS_LABEL = {
     "grounded": "Answer grounded in the cited articles",
     "no_match": "No article answers this question",
