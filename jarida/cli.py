@@ -88,19 +88,28 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def _indexed_retrieval(settings: Settings):
+    """The retrieval stage over `data_dir`, or None (after saying what to run) when nothing is indexed."""
     from jarida.retrieval.service import open_retrieval
+
+    retrieval = open_retrieval(settings)
+    if retrieval.store.count() == 0:
+        retrieval.close()
+        print(f"no indexed articles in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return retrieval
+
+
+def cmd_search(args: argparse.Namespace) -> int:
     from jarida.retrieval.store import SearchFilter
 
     settings = _settings(args)
     if not args.question.strip():
         print("jarida: the question is empty", file=sys.stderr)
         return 2
-    retrieval = open_retrieval(settings)
-    if retrieval.store.count() == 0:
-        retrieval.close()
-        hint = "run `jarida ingest PATH` then `jarida index`"
-        print(f"no indexed articles in {settings.data_dir}: {hint}", file=sys.stderr)
+    retrieval = _indexed_retrieval(settings)
+    if retrieval is None:
         return 1
     try:
         hits = retrieval.searcher.search(
@@ -128,12 +137,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         print("jarida: the question is empty", file=sys.stderr)
         return 2
-    answering = open_answering(settings)
+    retrieval = _indexed_retrieval(settings)
+    if retrieval is None:  # checked before the LLM starts
+        return 1
+    answering = open_answering(settings, retrieval)
     try:
-        if answering.retrieval.store.count() == 0:
-            print(f"no indexed articles in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
-                  file=sys.stderr)  # fmt: skip
-            return 1
         flt = SearchFilter(lang=args.lang, law_id=args.law)
         if args.json:
             print(json.dumps(answering.answerer.answer(args.question, flt).to_dict(), ensure_ascii=False, indent=1))

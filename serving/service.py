@@ -38,9 +38,9 @@ def open_llm(settings: Settings) -> tuple[LLMClient, EmbeddedLLM | None]:
     return LLMClient(url, "", "", settings.llm_timeout), embedded
 
 
-def open_answering(settings: Settings) -> Answering:
-    """Retrieval over `data_dir` plus the configured LLM."""
-    retrieval = open_retrieval(settings)
+def open_answering(settings: Settings, retrieval: Retrieval | None = None) -> Answering:
+    """Retrieval over `data_dir` (or the one given, which the Answering then owns) plus the configured LLM."""
+    retrieval = retrieval or open_retrieval(settings)
     try:
         llm, embedded = open_llm(settings)
     except Exception:

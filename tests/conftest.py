@@ -71,8 +71,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def answer_data(corpus: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
     """A data dir with loi 09-08 (French and Arabic) and a prompt-injection article, ingested and indexed."""
     from jarida.ingest.pipeline import ingest
-    from jarida.retrieval.indexer import index
-    from jarida.retrieval.service import open_retrieval
 
     data = tmp_path_factory.mktemp("answers")
     (data / "models").mkdir()
@@ -80,12 +78,20 @@ def answer_data(corpus: Path, tmp_path_factory: pytest.TempPathFactory, model_di
     settings = load_settings(config_file=data / "none.toml", data_dir=data)
     sources = [corpus / "articles" / "fr_loi_09_08.jsonl", corpus / "articles" / "ar_loi_09_08.jsonl"]
     ingest([*sources, FIXTURES / "injection.jsonl"], settings)
+    index_data_dir(settings)
+    return data
+
+
+def index_data_dir(settings: Settings) -> None:
+    """Index what ingest stored in `settings.data_dir` into its embedded Qdrant index."""
+    from jarida.retrieval.indexer import index
+    from jarida.retrieval.service import open_retrieval
+
     retrieval = open_retrieval(settings)
     try:
         index(settings, retrieval.store, retrieval.embedder)
     finally:
         retrieval.close()
-    return data
 
 
 @pytest.fixture(scope="session")

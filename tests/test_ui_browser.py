@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
-from tests.conftest import REPO, llm_settings
+from tests.conftest import REPO, index_data_dir, llm_settings
 
 CHROMIUM = Path(os.environ.get("JARIDA_CHROMIUM", "/usr/bin/chromium"))
 ARGS = HEADLESS_CHROMIUM_ARGS
@@ -48,8 +48,6 @@ def _children(pid: int) -> list[int]:
 def browser_data(answer_data: Path, corpus: Path, ocr_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The indexed loi 09-08 data dir plus the scanned decree, ingested (real Tesseract) and indexed."""
     from jarida.ingest.pipeline import ingest
-    from jarida.retrieval.indexer import index
-    from jarida.retrieval.service import open_retrieval
     from jarida.settings import load_settings
 
     data = tmp_path_factory.mktemp("browser") / "data"
@@ -59,11 +57,7 @@ def browser_data(answer_data: Path, corpus: Path, ocr_cache: Path, tmp_path_fact
     settings = load_settings(config_file=data / "none.toml", data_dir=data, ocr_workers=2)
     summary = ingest([corpus / "pdf" / DECREE], settings)
     assert not summary.errors and summary.ocr_pages == 2
-    retrieval = open_retrieval(settings)
-    try:
-        index(settings, retrieval.store, retrieval.embedder)
-    finally:
-        retrieval.close()
+    index_data_dir(settings)
     return data
 
 
