@@ -17,9 +17,10 @@ import Stemmer
 
 from jarida.normalize import ARABIC_DIACRITICS, TATWEEL, ascii_digits, strip_bidi
 
+ANALYZER_VERSION = "2"  # part of every chunk's fingerprint: a change here re-indexes the sparse vectors
 K1, B = 1.2, 0.75
 AVG_LEN = 120.0  # tokens in an average article; only the ratio matters
-_TOKEN = re.compile(r"[\w\u0600-\u06ff]+", re.UNICODE)
+_TOKEN = re.compile(r"\w+")  # letters and digits of any script; Arabic comma and semicolon split words
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 _ALEFS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"})
 _CONJUNCTION_ARTICLE = re.compile(r"^[وف](?=(?:ال|بال|لل|كال))")
@@ -52,6 +53,11 @@ def _french_term(token: str) -> str:
     return stemmer.stemWord("".join(c for c in unicodedata.normalize("NFD", stem) if not unicodedata.combining(c)))
 
 
+def is_arabic(token: str) -> bool:
+    """Whether a word or term is in Arabic script."""
+    return "\u0600" <= token[0] <= "\u06ff"
+
+
 def terms(text: str) -> list[str]:
     """Index terms of a French, Arabic or mixed text: each word analysed in its own script's language."""
     text = unicodedata.normalize("NFKC", strip_bidi(text))
@@ -59,7 +65,7 @@ def terms(text: str) -> list[str]:
     text = _ELISION.sub(" ", ascii_digits(text).lower())
     out: list[str] = []
     for token in _TOKEN.findall(text):
-        if "\u0600" <= token[0] <= "\u06ff":
+        if is_arabic(token):
             if token not in ARABIC_STOPWORDS and len(token) > 1:
                 out.append(_arabic_terms(token))
         elif token.isdigit():
@@ -91,7 +97,9 @@ def document_vector(text: str) -> SparseVector:
     return SparseVector([i for i, _ in items], [tf * (K1 + 1) / (tf + norm) for _, tf in items])
 
 
-def query_vector(text: str) -> SparseVector:
-    """A query's terms, each weighted 1 (repeats do not count twice)."""
-    ids = sorted({term_id(t) for t in terms(text)})
-    return SparseVector(ids, [1.0] * len(ids))
+def query_vector(text: str, extra: dict[str, float] | None = None) -> SparseVector:
+    """A query's terms, each weighted 1 (repeats do not count twice), plus `extra` index terms with their weight."""
+    weights = {term_id(t): w for t, w in (extra or {}).items()}
+    weights |= {term_id(t): 1.0 for t in terms(text)}
+    ids = sorted(weights)
+    return SparseVector(ids, [weights[i] for i in ids])

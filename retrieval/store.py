@@ -20,6 +20,7 @@ LANGUAGES = ("fr", "ar")
 KEYWORD_FIELDS = ("law_id", "lang", "text_type", "bo_number", "article_key", "chunk_key")
 INTEGER_FIELDS = ("date",)  # yyyymmdd
 COLLECTION = "jarida"
+HNSW_EF = 256  # beam width of a dense search: near-exact at this corpus size, a few ms at 200k points
 _NAMESPACE = uuid.UUID("6f1d2c1e-3b7a-4a55-9a53-6a6172696461")
 
 
@@ -194,13 +195,16 @@ class EdgeStore:
         branches = fusion.branches(dense, sparse, flt)
         if not branches:
             return []
+        params = qe.SearchParams(hnsw_ef=HNSW_EF)
         if len(branches) == 1:
             vector, using, branch_filter, _ = branches[0]
             query = nearest(vector, using)
-            request = qe.QueryRequest(limit=limit, query=query, filter=self._filter(branch_filter), with_payload=True)
+            request = qe.QueryRequest(
+                limit=limit, query=query, filter=self._filter(branch_filter), params=params, with_payload=True
+            )
         else:
             prefetches = [
-                qe.Prefetch(limit=fusion.prefetch, query=nearest(v, u), filter=self._filter(f))
+                qe.Prefetch(limit=fusion.prefetch, query=nearest(v, u), filter=self._filter(f), params=params)
                 for v, u, f, _ in branches
             ]
             if fusion.method == "dbsf":
@@ -230,6 +234,7 @@ class ClientStore:
 
         self.m = models
         self.client = QdrantClient(url=url, api_key=api_key) if url else QdrantClient(path=str(path))
+        self.params = models.SearchParams(hnsw_ef=HNSW_EF) if url else None  # local mode is brute force
         if not self.client.collection_exists(COLLECTION):
             self.client.create_collection(
                 COLLECTION,
@@ -299,12 +304,19 @@ class ClientStore:
                 query=vector_of(vector, using),
                 using=using,
                 query_filter=self._filter(branch_filter),
+                search_params=self.params,
                 limit=limit,
                 with_payload=True,
             )
         else:
             prefetch = [
-                m.Prefetch(query=vector_of(v, u), using=u, limit=fusion.prefetch, filter=self._filter(f))
+                m.Prefetch(
+                    query=vector_of(v, u),
+                    using=u,
+                    limit=fusion.prefetch,
+                    filter=self._filter(f),
+                    params=self.params,
+                )
                 for v, u, f, _ in branches
             ]
             if fusion.method == "dbsf":
