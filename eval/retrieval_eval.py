@@ -15,17 +15,20 @@ import random
 import statistics
 import time
 from collections import defaultdict
+from copy import copy
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from jarida.records import ArticleStore
+from jarida.retrieval.indexer import parallel_texts, stored_articles
+from jarida.retrieval.parallel_lexicon import learn
 from jarida.retrieval.search import MODES, Searcher
 from jarida.retrieval.service import open_retrieval
 from jarida.retrieval.store import SearchFilter
 from jarida.settings import Settings
+from jarida.types import Article
 
 CROSS_SAMPLE = 100
 
@@ -85,20 +88,25 @@ def evaluate(searcher: Searcher, questions: list[dict], k: int, mode: str) -> di
     }
 
 
-def cross_language(searcher: Searcher, aligned: Path, articles: dict, k: int, sample: int) -> dict[str, float]:
-    """Recall@k of the other edition when querying with one edition's text, both ways, on a sample."""
+def cross_language(searcher: Searcher, aligned: Path, articles: list[Article], k: int, sample: int) -> dict[str, float]:
+    """Recall@k of the other edition when querying with one edition's text, both ways, on a sample.
+
+    The sampled articles are held out of the cross-script lexicon: it is relearned without them for this check.
+    """
+    texts = {(a.law_id, a.article, a.lang): a.text for a in articles if a.method == "digitised"}
     pairs = [json.loads(line) for line in aligned.open(encoding="utf-8")]
     pairs = [
-        p
-        for p in pairs
-        if (p["law_id"], p["article"], "fr") in articles and (p["law_id"], p["article"], "ar") in articles
+        p for p in pairs if (p["law_id"], p["article"], "fr") in texts and (p["law_id"], p["article"], "ar") in texts
     ]
     random.Random(7).shuffle(pairs)
+    held_out = {(p["law_id"], p["article"]) for p in pairs[:sample]}
+    searcher = copy(searcher)
+    searcher.lexicon = learn(parallel_texts(articles, exclude=held_out))
     out = {}
     for source, target in (("fr", "ar"), ("ar", "fr")):
         found = 0
         for p in track(pairs[:sample], description=f"{source}→{target}", transient=True):
-            text = articles[(p["law_id"], p["article"], source)][:1000]
+            text = texts[(p["law_id"], p["article"], source)][:1000]
             hits = searcher.search(text, k=k, flt=SearchFilter(lang=target), editions=False)
             found += (p["law_id"], p["article"]) in ranked_articles(hits)
         out[f"{source}→{target}"] = round(found / max(1, min(sample, len(pairs))), 3)
@@ -125,11 +133,9 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     retrieval = open_retrieval(settings)
     try:
         results = [evaluate(retrieval.searcher, questions, args.k, mode) for mode in MODES]
-        store = ArticleStore(settings.db_path)
-        texts = {(a.law_id, a.article, a.lang): a.text for a in store.articles() if a.method == "digitised"}
-        store.close()
+        articles = stored_articles(settings)
         cross = cross_language(
-            retrieval.searcher, settings.eval_dir / "aligned_fr_ar.jsonl", texts, args.k, CROSS_SAMPLE
+            retrieval.searcher, settings.eval_dir / "aligned_fr_ar.jsonl", articles, args.k, CROSS_SAMPLE
         )
     finally:
         retrieval.close()

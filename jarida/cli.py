@@ -85,6 +85,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"{report.unchanged} unchanged, {report.deleted} deleted, in {report.seconds:.1f} s"
         + (f" ({report.tokens / max(report.seconds, 1e-9):,.0f} tokens/s)" if report.tokens else "")
     )
+    if report.lexicon_learned:
+        console.print(f"cross-script lexicon learned from {report.parallel_articles} articles in both editions")
     return 0
 
 

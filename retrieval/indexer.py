@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from jarida.records import ArticleStore
 from jarida.settings import Settings
+from jarida.types import Article
 
 from .chunks import Chunk, chunk_article
 from .embeddings import Embedder
-from .lexical import document_vector
+from .lexical import ANALYZER_VERSION, document_vector
+from .parallel_lexicon import FILE_NAME, Lexicon, learn, pairs_digest
 from .store import IndexedChunk, VectorStore
 
 BATCH = 128
@@ -33,6 +36,8 @@ class IndexReport:
     deleted: int = 0
     unchanged: int = 0
     tokens: int = 0  # tokens the model read (embedding cache misses)
+    parallel_articles: int = 0  # articles in both editions (the cross-script lexicon learns from them)
+    lexicon_learned: bool = False
     seconds: float = 0.0
 
 
@@ -53,15 +58,36 @@ def payload(chunk: Chunk, fingerprint: str) -> dict:
     }  # fmt: skip
 
 
-def build_chunks(settings: Settings, embedder: Embedder) -> tuple[int, list[Chunk]]:
-    """(article count, chunks) of everything in the article store."""
+def stored_articles(settings: Settings) -> list[Article]:
+    """Every article in the article store."""
     articles = ArticleStore(settings.db_path)
     try:
-        stored = list(articles.articles())
+        return list(articles.articles())
     finally:
         articles.close()
+
+
+def build_chunks(articles: list[Article], embedder: Embedder) -> list[Chunk]:
+    """The chunks of these articles."""
     count = lambda text: embedder.count_tokens([text])[0]  # noqa: E731
-    return len(stored), [chunk for article in stored for chunk in chunk_article(article, count)]
+    return [chunk for article in articles for chunk in chunk_article(article, count)]
+
+
+def parallel_texts(articles: list[Article], exclude: set[tuple[str, str]] = frozenset()) -> list[tuple[str, str]]:
+    """(French text, Arabic text) of every article present in both editions, but the (law_id, article) excluded."""
+    editions: dict[tuple[str, str], dict[str, str]] = {}
+    for a in articles:
+        if a.text.strip() and a.article and (a.law_id, a.article) not in exclude:
+            editions.setdefault((a.law_id, a.article), {})[a.lang] = a.text
+    return [(e["fr"], e["ar"]) for e in editions.values() if "fr" in e and "ar" in e]
+
+
+def refresh_lexicon(path: Path, pairs: list[tuple[str, str]]) -> bool:
+    """Relearn the cross-script lexicon when the parallel articles changed; whether it was relearned."""
+    if Lexicon.load(path).digest == pairs_digest(pairs):
+        return False
+    learn(pairs).save(path)
+    return True
 
 
 def index(settings: Settings, store: VectorStore, embedder: Embedder, console: Console | None = None) -> IndexReport:
@@ -70,11 +96,13 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
     started = time.perf_counter()
     tokens_before = embedder.embedded_tokens
     report = IndexReport()
-    report.articles, chunks = build_chunks(settings, embedder)
+    articles = stored_articles(settings)
+    report.articles, chunks = len(articles), build_chunks(articles, embedder)
     report.chunks = len(chunks)
     existing = store.fingerprints()
     wanted = {c.key for c in chunks}
-    todo = [(c, fp) for c in chunks if existing.get(c.key) != (fp := c.fingerprint(embedder.model_id))]
+    version = f"{embedder.model_id}|bm25-{ANALYZER_VERSION}"
+    todo = [(c, fp) for c in chunks if existing.get(c.key) != (fp := c.fingerprint(version))]
     report.unchanged = len(chunks) - len(todo)
     stale = [key for key in existing if key not in wanted]
     store.delete(stale)
@@ -96,6 +124,9 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
             progress.advance(bar, len(batch))
     if todo:
         store.optimize()
+    pairs = parallel_texts(articles)
+    report.parallel_articles = len(pairs)
+    report.lexicon_learned = refresh_lexicon(settings.data_dir / FILE_NAME, pairs)
     report.tokens = embedder.embedded_tokens - tokens_before  # cache hits cost no model time
     report.seconds = round(time.perf_counter() - started, 1)
     return report

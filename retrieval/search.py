@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 
 from jarida.catalogue import law_named_in
 
-from .bilingual import other_language_terms
 from .darija import expand
 from .embeddings import Embedder
-from .lexical import query_vector
+from .lexical import query_vector, terms
+from .parallel_lexicon import Lexicon
 from .references import find_reference
 from .store import Fusion, SearchFilter, StoreHit, VectorStore
 
@@ -69,13 +69,13 @@ class Searcher:
         fusion: Fusion | None = None,
         darija: bool = True,
         route_laws: bool = True,
-        bilingual: bool = True,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.store, self.embedder = store, embedder
         self.fusion = fusion or Fusion()
         self.darija = darija  # expand Darija questions (transliteration, glossary)
         self.route_laws = route_laws  # a law named in the question gets a search of its own
-        self.bilingual = bilingual  # BM25 also gets the other language's legal terms
+        self.lexicon = lexicon or Lexicon()  # BM25 also gets the question terms' translations (other script)
 
     def search(
         self, question: str, k: int = 10, flt: SearchFilter | None = None, mode: str = "hybrid", editions: bool = True
@@ -84,8 +84,7 @@ class Searcher:
         flt = flt or SearchFilter()
         text = expand(question) if self.darija else question
         dense = self.embedder.embed_queries([text])[0].tolist() if mode in ("hybrid", "dense") else None
-        lexical_text = f"{text} {other_language_terms(question)}" if self.bilingual else text
-        sparse = query_vector(lexical_text) if mode in ("hybrid", "lexical") else None
+        sparse = query_vector(text, self.lexicon.translations(terms(text))) if mode in ("hybrid", "lexical") else None
         raw = self.store.query(dense, sparse, flt, limit=4 * k, fusion=self.fusion)
         confidence = {point.key: point.score for point in raw}
         named = law_named_in(question) if self.route_laws and not flt.law_id else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from jarida.settings import Settings
 
 from .embeddings import Embedder
+from .parallel_lexicon import FILE_NAME, Lexicon
 from .search import Searcher
 from .store import VectorStore, open_store
 
@@ -30,4 +31,5 @@ def open_retrieval(settings: Settings) -> Retrieval:
     store = open_store(
         settings.data_dir, embedder.dim, url=settings.qdrant_url, api_key=settings.qdrant_api_key or None
     )
-    return Retrieval(embedder, store, Searcher(store, embedder))
+    lexicon = Lexicon.load(settings.data_dir / FILE_NAME)
+    return Retrieval(embedder, store, Searcher(store, embedder, lexicon=lexicon))

@@ -99,11 +99,3 @@ def test_direct_references_are_recognised(question, law, article):
 
 def test_a_question_without_a_reference_has_none():
     assert find_reference("Combien de jours de congé de maternité ?") is None
-
-
-def test_bilingual_terms_let_bm25_cross_scripts():
-    from jarida.retrieval.bilingual import other_language_terms
-
-    assert "bail" in other_language_terms("متى يجب علي أداء الكراء؟")
-    assert "الدستور" in other_language_terms("Que garantit la Constitution ?")
-    assert other_language_terms("Bonjour") == ""

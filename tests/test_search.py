@@ -6,6 +6,7 @@ from jarida.ingest.pipeline import ingest
 from jarida.retrieval.darija import expand, is_arabizi, transliterate
 from jarida.retrieval.embeddings import Embedder
 from jarida.retrieval.indexer import index
+from jarida.retrieval.parallel_lexicon import FILE_NAME, Lexicon
 from jarida.retrieval.search import Searcher
 from jarida.retrieval.store import ClientStore, EdgeStore, SearchFilter
 from jarida.settings import load_settings
@@ -50,6 +51,21 @@ def test_an_arabic_question_and_a_french_only_filter(indexed):
     hits = searcher.search("ما هي العقوبة المقررة لمن يرفض حقوق الولوج والتصحيح والتعرض؟", k=10)
     assert ("loi-09-08", "53") in [(h.law_id, h.article) for h in hits]
     assert {h.lang for h in searcher.search("حق الولوج", k=5, flt=SearchFilter(lang="fr"))} == {"fr"}
+
+
+def test_indexing_learns_the_cross_script_lexicon_once(indexed):
+    _, _, _, reports = indexed
+    assert reports["edge"].parallel_articles >= 60 and reports["edge"].lexicon_learned
+    assert not reports["client"].lexicon_learned  # same parallel articles: nothing to relearn
+
+
+def test_the_lexicon_lets_bm25_answer_an_arabic_question_from_the_french_edition(indexed):
+    settings, embedder, stores, _ = indexed
+    question, french = "ما هي العقوبة المقررة لمن يرفض حقوق الولوج والتصحيح والتعرض؟", SearchFilter(lang="fr")
+    assert Searcher(stores["edge"], embedder).search(question, k=5, flt=french, mode="lexical") == []
+    lexicon = Lexicon.load(settings.data_dir / FILE_NAME)
+    hits = Searcher(stores["edge"], embedder, lexicon=lexicon).search(question, k=5, flt=french, mode="lexical")
+    assert [(h.law_id, h.article, h.lang) for h in hits][0] == ("loi-09-08", "53", "fr")
 
 
 def test_a_cited_reference_comes_first_with_its_other_edition(indexed):

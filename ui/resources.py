@@ -81,9 +81,12 @@ def _stop_llm(llm: LLMClient, embedded: object) -> None:
 def reindex(settings: Settings, svc: Services) -> str:
     """Run the incremental indexer over the shared index; a one-line report."""
     from jarida.retrieval.indexer import index
+    from jarida.retrieval.parallel_lexicon import FILE_NAME, Lexicon
 
     with svc.index_lock:
         report = index(settings, svc.retrieval.store, svc.retrieval.embedder, Console(file=io.StringIO()))
+        if report.lexicon_learned:  # the open searcher translates with the new lexicon from now on
+            svc.retrieval.searcher.lexicon = Lexicon.load(settings.data_dir / FILE_NAME)
     return (
         f"{report.articles} articles → {report.chunks} chunks: {report.embedded} embedded, {report.unchanged} "
         f"unchanged, {report.deleted} deleted, in {report.seconds:.1f} s"
