@@ -8,7 +8,7 @@ from jarida.catalogue import law_named_in
 
 from .darija import expand
 from .embeddings import Embedder
-from .lexical import query_vector, terms
+from .lexical import is_arabic, query_vector, terms
 from .parallel_lexicon import Lexicon
 from .references import find_reference
 from .store import Fusion, SearchFilter, StoreHit, VectorStore
@@ -55,8 +55,8 @@ def _rrf_merge(lists: list[list[StoreHit]], k: int) -> list[StoreHit]:
     return [StoreHit(key, scores[key], points[key].payload) for key in order]
 
 
-def _article_of(hit: StoreHit) -> tuple[str, str, str]:
-    return hit.payload["law_id"], hit.payload["article_key"], hit.payload["lang"]
+def _edition_of(point: StoreHit) -> tuple[str, str, str]:
+    return point.payload["law_id"], point.payload["article_key"], point.payload["lang"]
 
 
 class Searcher:
@@ -80,39 +80,53 @@ class Searcher:
     def search(
         self, question: str, k: int = 10, flt: SearchFilter | None = None, mode: str = "hybrid", editions: bool = True
     ) -> list[Hit]:
-        """The `k` best articles (one hit per article and language edition)."""
+        """The `k` best articles, one hit each: the edition that matched best, with the other one alongside."""
         flt = flt or SearchFilter()
         text = expand(question) if self.darija else question
         dense = self.embedder.embed_queries([text])[0].tolist() if mode in ("hybrid", "dense") else None
         sparse = query_vector(text, self.lexicon.translations(terms(text))) if mode in ("hybrid", "lexical") else None
-        raw = self.store.query(dense, sparse, flt, limit=4 * k, fusion=self.fusion)
+        limit = 8 * k  # points: an article may come as two editions, two sources and several chunks
+        raw = self.store.query(dense, sparse, flt, limit=limit, fusion=self.fusion)
         confidence = {point.key: point.score for point in raw}
         named = law_named_in(question) if self.route_laws and not flt.law_id else None
         if named is not None:  # the question names a law: its own best articles join the candidates
-            within = self.store.query(dense, sparse, replace(flt, law_id=named.law_id), limit=4 * k, fusion=self.fusion)
+            within = self.store.query(dense, sparse, replace(flt, law_id=named.law_id), limit=limit, fusion=self.fusion)
             for point in within:
                 confidence[point.key] = max(confidence.get(point.key, 0.0), point.score)
             raw = _rrf_merge([raw, within], k=self.fusion.k)
-        hits: dict[tuple[str, str, str], Hit] = {}
+        hits: dict[tuple[str, str], Hit] = {}  # one hit per article: its best edition (others come as `editions`)
         reference = find_reference(question)
         if reference is not None and flt.law_id in (None, reference.law_id):  # a law filter wins over a reference
             cited = SearchFilter(lang=flt.lang, law_id=reference.law_id, article_key=reference.article)
+            asked_in = "ar" if any(is_arabic(c) for c in question) else "fr"
             top = raw[0].score if raw else 1.0
-            for point in self.store.scroll(cited, limit=8):
-                key = _article_of(point)
-                if key not in hits:
-                    hits[key] = Hit(*key, top + 1.0, point.payload["text"], point.payload, True, REFERENCE_CONFIDENCE)
+            for point in sorted(self.store.scroll(cited, limit=8), key=lambda p: p.payload["lang"] != asked_in):
+                law_id, article, lang = _edition_of(point)
+                hits.setdefault(
+                    (law_id, article),
+                    Hit(
+                        law_id,
+                        article,
+                        lang,
+                        top + 1.0,
+                        point.payload["text"],
+                        point.payload,
+                        True,
+                        REFERENCE_CONFIDENCE,
+                    ),
+                )
         for point in raw:
-            key = _article_of(point)
-            if key not in hits:
-                hits[key] = Hit(*key, point.score, point.payload["text"], point.payload, False, confidence[point.key])
+            law_id, article, lang = _edition_of(point)
+            if (law_id, article) not in hits:
+                hit = Hit(law_id, article, lang, point.score, point.payload["text"], point.payload, False)
+                hits[(law_id, article)] = replace(hit, confidence=confidence[point.key])
         ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
         if editions:
             self._attach_editions(ranked)
         return ranked
 
     def _attach_editions(self, hits: list[Hit]) -> None:
-        """Bring the same article's other language edition alongside each hit."""
+        """Bring the same article's other language edition alongside each hit (first chunk, one source)."""
         for hit in hits:
             other = "ar" if hit.lang == "fr" else "fr"
             found = self.store.scroll(SearchFilter(lang=other, law_id=hit.law_id, article_key=hit.article), limit=4)

@@ -43,6 +43,7 @@ def test_a_french_question_finds_its_article_on_both_backends(indexed, backend):
         "Ai-je le droit d'accéder aux données qu'un organisme détient sur moi ?", k=5
     )
     assert ("loi-09-08", "7") in [(h.law_id, h.article) for h in hits]
+    assert len({(h.law_id, h.article) for h in hits}) == len(hits) == 5  # one hit per article, editions alongside
 
 
 def test_an_arabic_question_and_a_french_only_filter(indexed):
@@ -73,6 +74,8 @@ def test_a_cited_reference_comes_first_with_its_other_edition(indexed):
     hits = Searcher(stores["edge"], embedder).search("Que dit l'article 16 de la loi 09-08 ?", k=5)
     assert (hits[0].law_id, hits[0].article, hits[0].reference) == ("loi-09-08", "16", True)
     assert hits[0].editions and hits[0].editions[0]["lang"] != hits[0].lang
+    arabic = Searcher(stores["edge"], embedder).search("ماذا تنص عليه المادة 16 من القانون 09.08؟", k=5)
+    assert (arabic[0].article, arabic[0].lang, arabic[0].editions[0]["lang"]) == ("16", "ar", "fr")
 
 
 def test_darija_questions_are_expanded():
