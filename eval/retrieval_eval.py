@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from jarida.retrieval.darija import is_arabizi
 from jarida.retrieval.indexer import parallel_texts, stored_articles
 from jarida.retrieval.parallel_lexicon import learn
 from jarida.retrieval.search import MODES, Searcher
@@ -31,6 +32,7 @@ from jarida.settings import Settings
 from jarida.types import Article
 
 CROSS_SAMPLE = 100
+DEEP = 100  # a missed question's gold is looked for this deep
 
 
 def ranked_articles(hits) -> list[tuple[str, str]]:
@@ -57,6 +59,22 @@ def _mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: round(statistics.fmean(r[key] for r in rows), 3) for key in rows[0]} if rows else {}
 
 
+def miss_cause(searcher: Searcher, question: dict, ranked: list[tuple[str, str]], gold: set) -> str:
+    """Why a question's gold is not in the top k: "cross-script" (the gold law has no edition in the question's
+    script), "arabizi" (Latin-script Darija), "right law" (neighbouring articles of the gold law ranked above
+    it) or "wrong law"."""
+    gold_laws = {law for law, _ in gold}
+    script = "fr" if question["lang"] == "fr" else "ar"
+    in_script = any(searcher.store.scroll(SearchFilter(lang=script, law_id=law), limit=1) for law in gold_laws)
+    if not in_script:
+        return "cross-script"
+    if question["lang"] == "darija" and is_arabizi(question["question"]):
+        return "arabizi"
+    if any(law in gold_laws for law, _ in ranked):
+        return "right law"
+    return "wrong law"
+
+
 def evaluate(searcher: Searcher, questions: list[dict], k: int, mode: str) -> dict:
     """Metrics overall, by language and by law, the no-answer score distribution, and the misses."""
     per_q, by_lang, by_law, unanswerable, misses = [], defaultdict(list), defaultdict(list), [], []
@@ -75,7 +93,12 @@ def evaluate(searcher: Searcher, questions: list[dict], k: int, mode: str) -> di
         for law in {g["law_id"] for g in q["gold"]}:
             by_law[law].append(row)
         if row[f"recall@{k}"] == 0:
-            misses.append({"qid": q["qid"], "lang": q["lang"], "gold": sorted(gold), "top": ranked_articles(hits)[:3]})
+            deeper = ranked_articles(searcher.search(q["question"], k=DEEP, mode=mode, editions=False))
+            rank = next((i + 1 for i, key in enumerate(deeper) if key in gold), None)
+            misses.append(
+                {"qid": q["qid"], "lang": q["lang"], "gold": sorted(gold), "top": ranked_articles(hits)[:3],
+                 "gold_rank": rank, "cause": miss_cause(searcher, q, ranked_articles(hits), gold)}
+            )  # fmt: skip
     return {
         "mode": mode,
         "questions": len(per_q),
@@ -125,6 +148,17 @@ def _table(results: list[dict], k: int) -> Table:
     return table
 
 
+def _misses_table(result: dict, k: int) -> Table:
+    table = Table(title=f"{result['mode']}: questions with no gold article in the top {k}")
+    for column in ("qid", "lang", "gold", f"gold rank (≤{DEEP})", "top hit", "cause"):
+        table.add_column(column)
+    for m in sorted(result["misses"], key=lambda m: (m["cause"], m["qid"])):
+        gold = ", ".join(f"{law} {article}" for law, article in m["gold"])
+        top = " ".join(m["top"][0]) if m["top"] else "—"
+        table.add_row(m["qid"], m["lang"], gold, str(m["gold_rank"] or "—"), top, m["cause"])
+    return table
+
+
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run the retrieval evaluation and print a table (or JSON)."""
     console = Console(stderr=True)
@@ -147,4 +181,5 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         console.print(f"cross-language recall@{args.k}: {cross}")
         for r in results:
             console.print(f"{r['mode']}: no-answer top scores {r['no_answer_top_scores']}; misses {len(r['misses'])}")
+        console.print(_misses_table(results[0], args.k))
     return 0
