@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import lexical
 from .lexical import is_arabic, terms
 
 FILE_NAME = "lexicon.json"
@@ -62,8 +63,8 @@ class Lexicon:
 
 
 def pairs_digest(pairs: list[tuple[str, str]]) -> str:
-    """Changes whenever a parallel text changes."""
-    h = hashlib.sha256()
+    """Changes whenever a parallel text changes, or the analysis that turns it into index terms."""
+    h = hashlib.sha256(f"bm25-{lexical.ANALYZER_VERSION}\x02".encode())
     for french, arabic in sorted(pairs):
         h.update(f"{french}\x00{arabic}\x01".encode())
     return h.hexdigest()[:32]

@@ -1,5 +1,6 @@
 """The cross-script lexicon, learned by IBM Model 1 from articles present in both editions (our own sentences)."""
 
+from jarida.retrieval import lexical
 from jarida.retrieval.lexical import terms
 from jarida.retrieval.parallel_lexicon import Lexicon, learn
 
@@ -32,6 +33,9 @@ def test_a_saved_lexicon_loads_identically_and_a_missing_one_is_empty(tmp_path):
     assert Lexicon.load(tmp_path / "missing.json").translations(terms("الكراء")) == {}
 
 
-def test_the_digest_follows_the_parallel_texts():
+def test_the_digest_follows_the_parallel_texts_and_the_analyzer(monkeypatch):
     assert learn(PAIRS).digest == learn(list(reversed(PAIRS))).digest
     assert learn(PAIRS).digest != learn(PAIRS[:-1]).digest
+    before = learn(PAIRS).digest
+    monkeypatch.setattr(lexical, "ANALYZER_VERSION", lexical.ANALYZER_VERSION + "-changed")
+    assert learn(PAIRS).digest != before  # other index terms: `jarida index` relearns the lexicon
