@@ -13,6 +13,12 @@ from .errors import SourceError
 from .headers import AR_HEADER, FR_HEADER, gregorian_date, text_type_of, type_from_title
 
 REQUIRED = ("law_id", "lang", "article", "text")
+# The Arabic consolidations print the page's amendment notes ("- 45تم تغيير مقتضيات الفصل أعاله ...") and page
+# numbers inside the article that ran across the page; they are the editor's, not the law's.
+_NOTE_START = re.compile(r"^\s*-\s*\d{1,4}\s*(?:تم|تمت|أضيف|أضيفت|ألغي|ألغيت|نسخ|نسخت|غير|غيرت|عوض|عوضت)\b")
+_NOTE_END = re.compile(r"(?:\.|ص\s*\.\s*\d+)\s*$")
+_NOTE_MAX_LINES = 4
+_PAGE_NUMBER = re.compile(r"^\s*-?\s*\d{1,4}\s*-?\s*$")
 
 
 def _type_and_number(title: str, lang: str) -> tuple[str, str]:
@@ -20,6 +26,25 @@ def _type_and_number(title: str, lang: str) -> tuple[str, str]:
     if m:
         return text_type_of(m.group(1), lang), number_key(m.group(2))
     return type_from_title(title, default="document"), ""
+
+
+def drop_editorial_notes(text: str) -> str:
+    """An Arabic article without the amendment notes and page numbers printed inside it.
+
+    A note starts with "- N" and an amendment verb and ends at the first line that closes a sentence (at most
+    four lines); a "note" that never closes is kept as it is, so article text is never dropped by mistake.
+    """
+    lines, out, i = text.splitlines(), [], 0
+    while i < len(lines):
+        if _NOTE_START.match(lines[i]):
+            end = next((j for j in range(i, min(i + _NOTE_MAX_LINES, len(lines))) if _NOTE_END.search(lines[j])), None)
+            if end is not None:
+                i = end + 1
+                continue
+        if not _PAGE_NUMBER.match(lines[i]):
+            out.append(lines[i])
+        i += 1
+    return "\n".join(out).strip()
 
 
 def read_jsonl(path: Path, source: str) -> list[Article]:
@@ -48,7 +73,7 @@ def read_jsonl(path: Path, source: str) -> list[Article]:
             seen[base] = seen.get(base, 0) + 1
             text = strip_bidi(row["text"]).strip()
             if lang == "ar":
-                text = repair_lam_alef(text)
+                text = drop_editorial_notes(repair_lam_alef(text))
             articles.append(
                 Article(
                     id=base if seen[base] == 1 else f"{base}#{seen[base]}",

@@ -58,3 +58,34 @@ def test_arabic_digitised_text_gets_the_lam_alef_repair(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
     assert read_jsonl(path, "a.jsonl")[0].text == "في جميع الحالات"
+
+
+ARTICLE_WITH_NOTES = "\n".join(
+    [
+        "يعاقب بالحبس من شهر إلى سنة كل من أتلف عمدا مالا مملوكا للغير",
+        " - 12تم تغيير هذا الفصل بمقتضى المادة الأولى من القانون رقم 10.20 المتعلق بتغيير",
+        "مجموعة القانون الجنائي؛ الجريدة الرسمية عدد 7000 بتاريخ 3 يناير 2021 ص .120",
+        " -13تمت إضافة الفقرة الثانية بمقتضى المادة 2 من القانون رقم 10.20 السالف الذكر.",
+        "",
+        "57",
+        "وبغرامة من مائتي درهم إلى ألف درهم.",
+        " - 14تم تغيير الفقرة أعلاه بمقتضى قانون لم تكتمل إحالته",
+        "في سطر ثان",
+        "وسطر ثالث",
+        "وسطر رابع",
+        "وسطر خامس",
+    ]
+)
+
+
+def test_arabic_amendment_notes_and_page_numbers_leave_the_article_text(tmp_path):
+    path = tmp_path / "ar_notes.jsonl"
+    row = {"law_id": "code-penal", "lang": "ar", "article": "600", "text": ARTICLE_WITH_NOTES}
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    [article] = read_jsonl(path, "ar_notes.jsonl")
+    lines = article.text.splitlines()
+    assert lines[0].startswith("يعاقب بالحبس") and "وبغرامة من مائتي درهم إلى ألف درهم." in lines
+    assert not any("تم تغيير هذا الفصل" in x or "تمت إضافة" in x or "ص .120" in x for x in lines)
+    assert "57" not in lines  # the page number printed between the two halves
+    # a "note" that closes no sentence within four lines may be article text: it stays, whole
+    assert lines[-6:] == ARTICLE_WITH_NOTES.splitlines()[-6:]
