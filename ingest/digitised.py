@@ -11,6 +11,7 @@ from jarida.types import Article
 
 from .errors import SourceError
 from .headers import AR_HEADER, FR_HEADER, gregorian_date, text_type_of, type_from_title
+from .layout import PAGE_NUMBER
 
 REQUIRED = ("law_id", "lang", "article", "text")
 # The Arabic consolidations print the page's amendment notes ("- 45تم تغيير مقتضيات الفصل أعاله ...") and page
@@ -18,7 +19,6 @@ REQUIRED = ("law_id", "lang", "article", "text")
 _NOTE_START = re.compile(r"^\s*-\s*\d{1,4}\s*(?:تم|تمت|أضيف|أضيفت|ألغي|ألغيت|نسخ|نسخت|غير|غيرت|عوض|عوضت)\b")
 _NOTE_END = re.compile(r"(?:\.|ص\s*\.\s*\d+)\s*$")
 _NOTE_MAX_LINES = 4
-_PAGE_NUMBER = re.compile(r"^\s*-?\s*\d{1,4}\s*-?\s*$")
 
 
 def _type_and_number(title: str, lang: str) -> tuple[str, str]:
@@ -41,7 +41,7 @@ def drop_editorial_notes(text: str) -> str:
             if end is not None:
                 i = end + 1
                 continue
-        if not _PAGE_NUMBER.match(lines[i]):
+        if not PAGE_NUMBER.match(lines[i]):
             out.append(lines[i])
         i += 1
     return "\n".join(out).strip()
