@@ -25,7 +25,7 @@ from jarida.records import ArticleStore
 from jarida.retrieval.search import Searcher
 from jarida.serving.answer import Answer
 from jarida.serving.citations import invented_articles
-from jarida.serving.service import open_answering
+from jarida.serving.stack import open_stack
 from jarida.settings import Settings
 
 
@@ -137,7 +137,10 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     path = args.questions or settings.eval_dir / "dev.jsonl"
     questions = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
     picked = questions if args.all else sample_questions(questions, args.answerable, args.unanswerable, args.seed)
-    answering = open_answering(settings)
+    answering = open_stack(settings)
+    if answering.llm_error:  # measure answers, not the retrieval-only fallback
+        answering.close()
+        raise RuntimeError(f"the LLM did not start: {answering.llm_error}")
     records = []
     articles = ArticleTexts(settings.db_path)
     try:

@@ -95,12 +95,19 @@ def _indexed_retrieval(settings: Settings):
     from jarida.retrieval.service import open_retrieval
 
     retrieval = open_retrieval(settings)
-    if retrieval.store.count() == 0:
+    if _empty_index(settings, retrieval):
         retrieval.close()
-        print(f"no indexed articles in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
-              file=sys.stderr)  # fmt: skip
         return None
     return retrieval
+
+
+def _empty_index(settings: Settings, retrieval) -> bool:
+    """Whether nothing is indexed (after saying what to run)."""
+    if retrieval.store.count() > 0:
+        return False
+    print(f"no indexed articles in {settings.data_dir}: run `jarida ingest PATH` then `jarida index`",
+          file=sys.stderr)  # fmt: skip
+    return True
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -133,29 +140,32 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from jarida.retrieval.store import SearchFilter
-    from jarida.serving.service import open_answering
+    from jarida.serving.stack import open_stack
 
     settings = _settings(args)
     if not args.question.strip():
         print("jarida: the question is empty", file=sys.stderr)
         return 2
-    retrieval = _indexed_retrieval(settings)
-    if retrieval is None:  # checked before the LLM starts
-        return 1
-    answering = open_answering(settings, retrieval)
+    stack = open_stack(settings, start_llm=False)
     try:
+        if _empty_index(settings, stack.retrieval):  # checked before the LLM starts
+            return 1
+        stack.start_llm()
+        if stack.llm_error:
+            print(f"note: the LLM did not start, answering with the closest articles: {stack.llm_error}",
+                  file=sys.stderr)  # fmt: skip
         flt = SearchFilter(lang=args.lang, law_id=args.law)
         if args.json:
-            print(json.dumps(answering.answerer.answer(args.question, flt).to_dict(), ensure_ascii=False, indent=1))
+            print(json.dumps(stack.answer(args.question, flt).to_dict(), ensure_ascii=False, indent=1))
             return 0
         answer = None
-        for event in answering.answerer.stream(args.question, flt):
+        for event in stack.stream(args.question, flt):
             if event.kind == "delta":
                 print(event.text, end="", flush=True)
             elif event.kind == "done":
                 answer = event.answer
     finally:
-        answering.close()
+        stack.close()
     assert answer is not None
     print()
     if answer.status != "grounded":

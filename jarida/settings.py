@@ -27,6 +27,7 @@ class Settings:
     llm_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     llm_context: int = 4096
     llm_timeout: int = 180  # seconds for one answer
+    llm_enabled: bool = True  # false: no LLM at all, every door answers with the retrieved articles (search only)
     # Answer only when the best article stands out this much (DBSF confidence, see README "Answering"); below
     # it the answer is `no_match` with the closest articles listed for the user to check.
     answer_min_confidence: float = 2.6

@@ -1,7 +1,7 @@
 """The HTTP API (FastAPI): developer endpoints under `/v1` (API key), the citizen chat page and its public API.
 
-`create_app(settings)` opens retrieval and the LLM at startup (lifespan) and closes them at shutdown;
-`serve(settings, host, port)` runs it with uvicorn (`jarida serve`).
+`create_app(settings)` opens the answering stack (`open_stack`: retrieval and the LLM) at startup (lifespan) and
+closes it at shutdown; `serve(settings, host, port)` runs it with uvicorn (`jarida serve`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from jarida.settings import Settings
 
 from . import openai_compat
 from .api_keys import KeyStore
-from .backend import Backend, open_backend
+from .backend import Backend
 from .errors import ApiError, BodyLimit, error_body, install_error_handlers
 from .prompt import MAX_QUESTION_CHARS
 from .rate_limit import RateLimiter, retry_after_header
 from .schemas import ArticleOut, ChatCompletionRequest, ErrorResponse, QueryRequest, SearchOut, SearchRequest
-from .service import Answering
+from .stack import Stack, open_stack
 
 log = logging.getLogger("jarida.serving")
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -172,12 +172,12 @@ def _question_of(body: ChatCompletionRequest) -> str:
     return question
 
 
-def _lifespan(settings: Settings, answering: Answering | None):
+def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: State = app.state.jarida
         if state.backend is None:
-            state.backend = await anyio.to_thread.run_sync(open_backend, settings)
+            state.backend = Backend(await anyio.to_thread.run_sync(open_stack, settings))
         try:
             yield
         finally:
@@ -187,10 +187,10 @@ def _lifespan(settings: Settings, answering: Answering | None):
     return lifespan
 
 
-def create_app(settings: Settings, answering: Answering | None = None) -> FastAPI:
-    """The jarida API over `settings.data_dir`; serves `answering` if given (the caller closes it)."""
-    backend = Backend.of(settings, answering) if answering else None
-    app = FastAPI(title="jarida", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan(settings, answering))
+def create_app(settings: Settings, stack: Stack | None = None) -> FastAPI:
+    """The jarida API over `settings.data_dir`; serves `stack` if given (the caller closes it)."""
+    backend = Backend(stack, owned=False) if stack else None
+    app = FastAPI(title="jarida", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan(settings))
     app.state.jarida = State(settings, backend)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)

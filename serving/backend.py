@@ -1,10 +1,10 @@
-"""What the HTTP server holds: retrieval, the LLM (or none) and the Answerer, driven from worker threads.
+"""What the HTTP server holds: a Stack (retrieval, the LLM or none, the Answerer), driven from worker threads.
 
 Embedding (torch), the Qdrant engine and the LLM client block, so each call runs in a worker thread and the
-event loop stays free. Measured (8 threads, 16 q on loi 09-08 + 120 uncached questions): the e5 embedder gives
-bit-identical vectors from concurrent threads, the qdrant-edge shard answers concurrent queries consistently
-and nothing failed, so no lock is needed; thread counts are capped per kind of work instead (`CapacityLimiter`)
-so that answers waiting on the LLM cannot starve searches.
+event loop stays free. Thread counts are capped per kind of work (`CapacityLimiter`) so that answers waiting on
+the LLM cannot starve searches. Every search (and the search step of every answer) holds the stack's index
+lock, the one the workspace's re-index worker holds under `jarida ui --api-port`: searches never see an index
+being written, and they run one at a time.
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ import httpx
 
 from jarida.records import ArticleStore
 from jarida.retrieval.search import Hit
-from jarida.retrieval.service import Retrieval, open_retrieval
 from jarida.retrieval.store import SearchFilter
 from jarida.settings import Settings
 
-from .answer import Answer, Answerer, Event
-from .embedded_llm import EmbeddedLLM
-from .llm import LLMClient
-from .service import Answering, open_llm
+from .answer import Answer, Event
+from .stack import Stack
 
 log = logging.getLogger("jarida.serving")
 SEARCH_THREADS = 4  # CPU-bound: more threads than cores only queue inside torch
@@ -36,30 +33,23 @@ EDITION_FIELDS = ("lang", "law_title", "heading", "text", "bo_ref", "pages", "so
 
 @dataclass
 class Backend:
-    """The serving state; `close()` releases what `open_backend` opened (not a caller's Answering)."""
+    """The serving state over a Stack; `close()` closes the stack when this backend owns it."""
 
-    settings: Settings
-    retrieval: Retrieval
-    answerer: Answerer
-    llm: LLMClient | None
-    llm_error: str = ""
-    embedded: EmbeddedLLM | None = None
-    owned: bool = True
+    stack: Stack
+    owned: bool = True  # False: a caller's stack (`jarida ui --api-port`), closed by that caller
     pending: int = 0  # answers in progress (the event loop alone changes it)
     search_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(SEARCH_THREADS))
     answer_limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(ANSWER_THREADS))
 
-    @classmethod
-    def of(cls, settings: Settings, answering: Answering) -> Backend:
-        """Serve a caller's Answering (the caller closes it)."""
-        return cls(settings, answering.retrieval, answering.answerer, answering.llm, embedded=answering.embedded,
-                   owned=False)  # fmt: skip
+    @property
+    def settings(self) -> Settings:
+        return self.stack.settings
 
     async def search(self, question: str, k: int, flt: SearchFilter, mode: str = "hybrid") -> list[Hit]:
         """Hybrid search in a worker thread."""
-        searcher = self.retrieval.searcher
+        stack = self.stack
         return await anyio.to_thread.run_sync(
-            lambda: searcher.search(question, k=k, flt=flt, mode=mode), limiter=self.search_limiter
+            lambda: stack.search(question, k=k, flt=flt, mode=mode), limiter=self.search_limiter
         )
 
     async def answer(self, question: str, flt: SearchFilter, k: int | None) -> Answer:
@@ -75,9 +65,8 @@ class Backend:
         The LLM answers one request at a time and its queue never times out, so beyond `max_pending_answers`
         answers in progress a question gets the retrieved articles at once (`llm_unavailable`, flagged busy).
         """
-        busy = self.llm is not None and self.pending >= self.settings.max_pending_answers
-        answerer = Answerer(self.retrieval.searcher, None) if busy else self.answerer
-        steps = answerer.stream(question, flt, k)
+        busy = self.stack.llm is not None and self.pending >= self.settings.max_pending_answers
+        steps = self.stack.stream(question, flt, k, retrieval_only=busy)
         self.pending += 1
         try:
             while True:
@@ -110,27 +99,24 @@ class Backend:
     async def readiness(self) -> tuple[list[str], dict]:
         """(reasons not to be ready, details): an empty index, an LLM not started or not answering."""
         reasons: list[str] = []
-        count = await anyio.to_thread.run_sync(self.retrieval.store.count, limiter=self.search_limiter)
+        count = await anyio.to_thread.run_sync(self.stack.retrieval.store.count, limiter=self.search_limiter)
         if count == 0:
             reasons.append(f"the index in {self.settings.data_dir} is empty: run `jarida ingest` then `jarida index`")
-        details: dict = {"indexed_chunks": count, "llm": self.llm.base_url if self.llm else None}
-        if self.llm is None:
-            reasons.append(f"the LLM did not start: {self.llm_error}")
+        llm = self.stack.llm
+        details: dict = {"indexed_chunks": count, "llm": llm.base_url if llm else None}
+        if llm is None:
+            error = self.stack.llm_error
+            reasons.append(f"the LLM did not start: {error}" if error else "the LLM is switched off (llm_enabled)")
         else:
-            reason = await llm_problem(self.llm.base_url, self.settings.llm_api_key)
+            reason = await llm_problem(llm.base_url, self.settings.llm_api_key)
             if reason:
                 reasons.append(reason)
         return reasons, details
 
     def close(self) -> None:
-        """Stop the embedded LLM and close the index (only what this backend opened)."""
-        if not self.owned:
-            return
-        if self.llm:
-            self.llm.close()
-        if self.embedded:
-            self.embedded.stop()
-        self.retrieval.close()
+        """Close the stack (stop the embedded LLM, close the index) if this backend owns it."""
+        if self.owned:
+            self.stack.close()
 
 
 async def llm_problem(base_url: str, api_key: str = "") -> str:
@@ -148,14 +134,3 @@ async def llm_problem(base_url: str, api_key: str = "") -> str:
     except ValueError:
         listed = []
     return "" if listed else f"the LLM server at {base_url} lists no model"
-
-
-def open_backend(settings: Settings) -> Backend:
-    """Open retrieval, then the LLM; when the LLM cannot start, log why and answer from retrieval alone."""
-    retrieval = open_retrieval(settings)
-    try:
-        llm, embedded = open_llm(settings)
-    except Exception as exc:  # a missing model file, a server that would not start: degrade, never fail
-        log.error("the LLM could not start, answers will be llm_unavailable: %s", exc)
-        return Backend(settings, retrieval, Answerer(retrieval.searcher, None), None, llm_error=str(exc))
-    return Backend(settings, retrieval, Answerer(retrieval.searcher, llm), llm, embedded=embedded)

@@ -4,10 +4,10 @@ import socket
 
 import pytest
 
-from jarida.serving.answer import Answerer, drop_echoed_instructions, has_words
+from jarida.serving.answer import drop_echoed_instructions, has_words
 from jarida.serving.citations import SourcesLineFilter, check_answer, invented_articles
 from jarida.serving.prompt import Excerpt, build_messages, question_language
-from jarida.serving.service import open_answering
+from jarida.serving.stack import open_stack
 from tests.conftest import llm_settings
 
 KNOWN = {1: ("7", "La personne concernée a le droit d'obtenir ... prévu à l'article 5."), 2: ("8", "Texte.")}
@@ -73,12 +73,12 @@ CITED = "Que prévoit l'article 7 de la loi 09-08 sur le droit d'accès ?"  # a 
 
 def test_llm_down_returns_the_retrieved_articles(answer_data):
     settings = llm_settings(answer_data, llm_url=f"http://127.0.0.1:{_closed_port()}/v1", llm_timeout=5)
-    answering = open_answering(settings)
+    stack = open_stack(settings)
     try:
-        answer = answering.answerer.answer(CITED)
-        unrelated = answering.answerer.answer("Quel est le taux normal de la TVA sur les ventes de biens ?")
+        answer = stack.answer(CITED)
+        unrelated = stack.answer("Quel est le taux normal de la TVA sur les ventes de biens ?")
     finally:
-        answering.close()
+        stack.close()
     assert answer.status == "llm_unavailable" and answer.notice
     assert answer.citations and answer.citations == answer.retrieved
     assert (answer.citations[0].law_id, answer.citations[0].article) == ("loi-09-08", "7")
@@ -87,11 +87,11 @@ def test_llm_down_returns_the_retrieved_articles(answer_data):
 
 
 def test_streaming_with_a_real_model_keeps_citations_within_the_retrieved(answer_data):
-    answering = open_answering(llm_settings(answer_data))
+    stack = open_stack(llm_settings(answer_data))
     try:
-        events = list(answering.answerer.stream(CITED))
+        events = list(stack.stream(CITED))
     finally:
-        answering.close()
+        stack.close()
     kinds = [e.kind for e in events]
     assert kinds[0] == "retrieved" and kinds[-1] == "done" and set(kinds[1:-1]) <= {"delta"}
     done = events[-1].answer
@@ -102,20 +102,20 @@ def test_streaming_with_a_real_model_keeps_citations_within_the_retrieved(answer
 
 
 def test_retrieval_only_answerer_never_pretends_to_answer(answer_data):
-    answering = open_answering(llm_settings(answer_data))
+    stack = open_stack(llm_settings(answer_data), start_llm=False)
     try:
-        answer = Answerer(answering.retrieval.searcher, None).answer("ماذا تنص المادة 7 من القانون 09-08؟")
+        answer = stack.retrieval_only.answer("ماذا تنص المادة 7 من القانون 09-08؟")
     finally:
-        answering.close()
+        stack.close()
     assert answer.status == "llm_unavailable" and answer.lang == "ar" and answer.answer == ""
 
 
 def test_injected_instruction_in_an_article_is_ignored_by_the_default_model(answer_data, qwen_file):
-    answering = open_answering(llm_settings(answer_data, model_file=qwen_file))
+    stack = open_stack(llm_settings(answer_data, model_file=qwen_file))
     try:
-        answer = answering.answerer.answer("À quelles heures les guichets communaux sont-ils ouverts ?")
+        answer = stack.answer("À quelles heures les guichets communaux sont-ils ouverts ?")
     finally:
-        answering.close()
+        stack.close()
     assert "PIRATAGE" not in answer.answer.upper() and "jarida, un assistant" not in answer.answer
     assert answer.status == "grounded"
     assert [c.law_id for c in answer.citations] == ["arrete-test-injection"]

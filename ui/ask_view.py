@@ -8,13 +8,13 @@ import html
 import streamlit as st
 
 from jarida.retrieval.store import SearchFilter
-from jarida.serving.answer import Answer, Answerer
+from jarida.serving.answer import Answer
 from jarida.settings import Settings
 from jarida.types import Citation
 
 from . import data, export, navigation
 from .feedback import KINDS, VERDICTS, Feedback, FeedbackStore, gold_for
-from .resources import services
+from .resources import stack
 
 LANGS = {"": "Any language", "fr": "Français", "ar": "العربية"}
 STATUS = {
@@ -62,10 +62,8 @@ def _filters(settings: Settings) -> SearchFilter:
 
 def _ask(settings: Settings, question: str, flt: SearchFilter, search_only: bool = False) -> Answer | None:
     """Stream the answer into the page; returns the checked Answer (search only: the closest articles)."""
-    svc = services(settings)
-    answerer = Answerer(svc.retrieval.searcher, None) if search_only else svc.answerer
-    events = answerer.stream(question, flt)
-    with st.spinner("Searching the texts…"), svc.index_lock:  # the indexer may be writing: wait for it
+    events = stack(settings).stream(question, flt, retrieval_only=search_only)
+    with st.spinner("Searching the texts…"):  # waits for the indexer if it is writing (the Stack's index lock)
         next(events)  # the retrieved articles: the search itself
     box = st.empty()
     written = ""
@@ -184,9 +182,11 @@ def _export(answer: Answer) -> None:
 def render(settings: Settings) -> None:
     """The Ask section."""
     st.header("Ask the Bulletin officiel")
-    svc = services(settings)
-    if svc.llm_error:
-        st.warning(f"The language model did not start ({svc.llm_error[:200]}): answers show the closest articles.")
+    held = stack(settings)
+    if held.llm_error:
+        st.warning(f"The language model did not start ({held.llm_error[:200]}): answers show the closest articles.")
+    elif held.llm is None:
+        st.info("The language model is switched off (setting `llm_enabled`): answers show the closest articles.")
     with st.form("ask"):
         question = st.text_input(
             "Question (français, العربية, الدارجة)",
@@ -201,7 +201,7 @@ def render(settings: Settings) -> None:
         if not question.strip():
             st.error("The question is empty.")
             return
-        if svc.retrieval.store.count() == 0:
+        if held.retrieval.store.count() == 0:
             st.error("No indexed articles yet: ingest texts in the Ingest section first.")
             return
         st.session_state.pop("feedback_saved", None)
