@@ -28,6 +28,8 @@ from jarida.serving.citations import invented_articles
 from jarida.serving.stack import open_stack
 from jarida.settings import Settings
 
+from .retrieval_eval import question_set
+
 
 def sample_questions(questions: list[dict], answerable: int, unanswerable: int, seed: int) -> list[dict]:
     """A seeded sample: `answerable` questions stratified by language in proportion, plus `unanswerable`."""
@@ -106,24 +108,25 @@ def summarise(records: list[dict]) -> dict:
     }
 
 
-GATE_THRESHOLDS = (1.8, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0)
+GATE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def gate_table(searcher: Searcher, questions: list[dict], thresholds=GATE_THRESHOLDS) -> list[dict]:
-    """Retrieval only, every question: how many would be answered at each confidence threshold, how often the
-    top article is in gold among those, and how many unanswerable questions would pass (the no-answer gate)."""
+    """Retrieval only, every question: how many would be answered at each gate probability, how often the top
+    article is in gold among those, and how many unanswerable questions would pass (the no-answer gate)."""
     rows = []
     for q in questions:
         hits = searcher.search(q["question"], k=5, editions=False)
         gold = {(g["law_id"], g["article"]) for g in q["gold"]}
         top = hits[0] if hits else None
-        rows.append((bool(gold), top.confidence if top else 0.0, bool(top and (top.law_id, top.article) in gold)))
+        top_p = (1.0 if top.reference else top.probability or 0.0) if top else 0.0
+        rows.append((bool(gold), top_p, bool(top and (top.law_id, top.article) in gold)))
     table = []
     for threshold in thresholds:
         passed = [r for r in rows if r[1] >= threshold]
         answerable = [r for r in passed if r[0]]
         table.append({
-            "min_confidence": threshold,
+            "min_probability": threshold,
             "answerable_answered": f"{len(answerable)}/{sum(r[0] for r in rows)}",
             "top1_precision": round(sum(r[2] for r in answerable) / len(answerable), 3) if answerable else None,
             "unanswerable_passing": f"{len(passed) - len(answerable)}/{sum(not r[0] for r in rows)}",
@@ -134,8 +137,7 @@ def gate_table(searcher: Searcher, questions: list[dict], thresholds=GATE_THRESH
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run the sample through the answering stage and print (or `--json`) the report."""
     console = Console(stderr=True)
-    path = args.questions or settings.eval_dir / "dev.jsonl"
-    questions = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    _, questions = question_set(settings, args.questions, args.split)
     picked = questions if args.all else sample_questions(questions, args.answerable, args.unanswerable, args.seed)
     answering = open_stack(settings)
     if answering.llm_error:  # measure answers, not the retrieval-only fallback
@@ -150,7 +152,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         articles.close()
         answering.close()
-    summary = summarise(records) | {"min_confidence": settings.answer_min_confidence}
+    summary = summarise(records) | {"min_probability": answering.answerer.threshold}
     report = {"summary": summary, "gate": gate, "questions": records}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))

@@ -11,11 +11,12 @@ import json
 import statistics
 import tempfile
 import time
+from copy import copy
 from pathlib import Path
 
 import numpy as np
 
-from jarida.retrieval.embeddings import MODEL_SUBDIR, Embedder
+from jarida.retrieval.embeddings import MODEL_SUBDIR, Embedder, encoder_adapter
 from jarida.retrieval.lexical import SparseVector
 from jarida.retrieval.search import Searcher
 from jarida.retrieval.service import open_retrieval
@@ -84,25 +85,37 @@ def main() -> None:
     questions = [json.loads(x)["question"] for x in (settings.eval_dir / "dev.jsonl").open(encoding="utf-8")]
     retrieval = open_retrieval(settings)
     # no embedding cache here: every query is embedded, as a new question would be
-    retrieval.embedder = Embedder(settings.data_dir / MODEL_SUBDIR, cache_dir=None)
-    retrieval.searcher = Searcher(retrieval.store, retrieval.embedder)
-    report: dict = {"points": retrieval.store.count(), "corpus": timed_queries(retrieval.searcher, questions)}
+    retrieval.embedder.close()
+    retrieval.embedder = Embedder(settings.data_dir / MODEL_SUBDIR, None, adapter=encoder_adapter(settings))
+    retrieval.searcher.embedder = retrieval.embedder
+    searcher = retrieval.searcher  # with the reranker and the gate, as configured
+    report: dict = {"points": retrieval.store.count(), "reranker": searcher.reranker is not None,
+                    "rerank_depth": searcher.rerank_depth, "corpus": timed_queries(searcher, questions)}  # fmt: skip
+    if searcher.reranker is not None:
+        report["corpus_without_rerank"] = timed_queries(replace_store(searcher, None, rerank=False), questions)
     if args.scale and isinstance(retrieval.store, EdgeStore):
         with tempfile.TemporaryDirectory(dir=settings.data_dir) as tmp:
             big = EdgeStore(Path(tmp) / "grown", retrieval.embedder.dim)
             t0 = time.perf_counter()
             report["grown_points"] = grow(retrieval.store, big, args.scale)
             report["grow_seconds"] = round(time.perf_counter() - t0, 1)
-            report["grown"] = timed_queries(Searcher(big, retrieval.embedder), questions)
+            grown = replace_store(searcher, big)
+            report["grown"] = timed_queries(grown, questions)
             report["grown_filtered_fr"] = percentiles(
-                [
-                    _timed(lambda q=q: Searcher(big, retrieval.embedder).search(q, flt=SearchFilter(lang="fr")))
-                    for q in questions
-                ]
+                [_timed(lambda q=q: grown.search(q, flt=SearchFilter(lang="fr"))) for q in questions]
             )
             big.close()
     retrieval.close()
     print(json.dumps(report, indent=1) if args.json else report)
+
+
+def replace_store(searcher: Searcher, store: EdgeStore | None, rerank: bool = True) -> Searcher:
+    """A copy of `searcher` over another store (None: the same) and, unless `rerank`, without the reranker."""
+    other = copy(searcher)
+    other.store = store or searcher.store
+    if not rerank:
+        other.reranker = None
+    return other
 
 
 def _timed(fn) -> float:

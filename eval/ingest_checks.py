@@ -280,6 +280,26 @@ def check_plain_document(found: list[Article]) -> Check:
     )
 
 
+def check_edition_alignment(settings: Settings) -> Check:
+    """The edition-alignment check's result, as `jarida index` left it (retrieval/alignment.py)."""
+    from collections import Counter
+
+    from jarida.retrieval import alignment
+
+    result = alignment.load_checks(settings.data_dir / alignment.FILE_NAME)
+    flagged, pairs = result["misaligned"], result["pairs_checked"]
+    by_law = Counter(c["law_id"] for c in flagged)
+    return Check(
+        "editions: misaligned French/Arabic records flagged",
+        pairs > 0 and len(flagged) < 0.15 * pairs,
+        f"{len(flagged)} of {pairs} pairs: " + ", ".join(f"{law} {n}" for law, n in by_law.most_common())
+        if pairs
+        else "not run: `jarida index` writes it",
+        "flagged pairs are never shown as the other edition; < 15 % of pairs",
+        {"misaligned": [f"{c['law_id']} {c['article']} ({c['reason']})" for c in flagged]},
+    )
+
+
 def file_report(store: ArticleStore) -> list[dict]:
     """Per file: pages by method and mean OCR confidence (over OCR'd pages)."""
     rows = []
@@ -346,6 +366,7 @@ def run_checks(settings: Settings, corpus: Path, force: bool = False) -> tuple[l
         checks.append(check_ar_decree(by_source.get(AR_DECREE, [])))
         checks += check_counts(by_source, refs)
         checks.append(check_plain_document(by_source.get(NOT_LEGAL, [])))
+        checks.append(check_edition_alignment(settings))
         files = file_report(store)
     finally:
         store.close()
@@ -511,7 +532,7 @@ def _print_checks(console: Console, checks: list[Check], files: list[dict], run:
         per_file.add_row(f["file"], *counts, conf, str(f["articles"]))
     console.print(per_file)
     for c in checks:
-        if (not c.passed or c.name.startswith("5210")) and c.details:
+        if (not c.passed or c.name.startswith(("5210", "editions"))) and c.details:
             console.print(f"[red]{c.name}[/red]: {json.dumps(c.details, ensure_ascii=False)[:600]}")
     if run["errors"]:
         console.print(f"[red]ingest errors[/red]: {run['errors']}")

@@ -25,6 +25,7 @@ from rich.table import Table
 from jarida.retrieval.darija import is_arabizi
 from jarida.retrieval.indexer import parallel_texts, stored_articles
 from jarida.retrieval.parallel_lexicon import learn
+from jarida.retrieval.questions import load_questions, split_by_article
 from jarida.retrieval.search import MODES, Searcher
 from jarida.retrieval.service import open_retrieval
 from jarida.retrieval.store import SearchFilter
@@ -159,11 +160,26 @@ def _misses_table(result: dict, k: int) -> Table:
     return table
 
 
+def question_set(settings: Settings, path: Path | None, split: str | None) -> tuple[Path, list[dict]]:
+    """(file, questions as dicts): `path` (default dev.jsonl), or one side of the training questions' split
+    by article (`split`: "validation" or "training")."""
+    if split:
+        train, val = split_by_article(load_questions(settings.train_questions))
+        chosen = val if split == "validation" else train
+        rows = [
+            {"qid": q.qid, "lang": q.lang, "question": q.text,
+             "gold": [{"law_id": law, "article": art} for law, art in sorted(q.gold)]}
+            for q in chosen
+        ]  # fmt: skip
+        return settings.train_questions, rows
+    path = path or settings.eval_dir / "dev.jsonl"
+    return path, [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """Run the retrieval evaluation and print a table (or JSON)."""
     console = Console(stderr=True)
-    path = args.questions or settings.eval_dir / "dev.jsonl"
-    questions = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+    path, questions = question_set(settings, args.questions, args.split)
     retrieval = open_retrieval(settings)
     try:
         results = [evaluate(retrieval.searcher, questions, args.k, mode) for mode in MODES]
@@ -173,7 +189,7 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
         )
     finally:
         retrieval.close()
-    report = {"questions": str(path), "k": args.k, "results": results, "cross_language": cross}
+    report = {"questions": str(path), "split": args.split, "k": args.k, "results": results, "cross_language": cross}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:

@@ -247,6 +247,35 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    settings = _settings(args)
+    console = Console(stderr=True)
+    questions = args.questions or settings.train_questions
+    if not questions.is_file():
+        print(f"jarida train: no question file {questions} (set JARIDA_TRAIN_QUESTIONS)", file=sys.stderr)
+        return 2
+    if args.what == "encoder":
+        from jarida.retrieval.finetune import ADAPTER_DIR, EncoderRecipe, train_encoder
+
+        recipe = EncoderRecipe(seed=args.seed, epochs=args.epochs, threads=args.threads or 0)
+        card = train_encoder(settings, questions, args.out or ADAPTER_DIR, recipe, console)
+    elif args.what == "gate":
+        from jarida.retrieval.gate import PACKAGED_GATE
+        from jarida.retrieval.train_gate import train_gate
+
+        card = train_gate(settings, questions, args.out or PACKAGED_GATE, args.seed, console)
+    else:
+        from jarida.retrieval.reranker import PACKAGED_RERANKER
+        from jarida.retrieval.train_reranker import RerankerRecipe, train_reranker
+
+        recipe = RerankerRecipe(seed=args.seed, epochs=args.epochs, threads=args.threads or 0)
+        card = train_reranker(settings, questions, args.out or PACKAGED_RERANKER, recipe, console)
+    print(json.dumps(card, ensure_ascii=False, indent=1))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.what == "answers":
         from jarida.eval import answer_eval
@@ -332,9 +361,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-minute", type=int, default=None, help="requests per minute (default: api_rate_per_minute)")
     p.set_defaults(func=cmd_keys)
 
+    p = sub.add_parser("train", parents=[common], help="train the encoder adapter, the reranker or the gate")
+    p.add_argument("what", choices=["encoder", "reranker", "gate"])
+    p.add_argument("--questions", type=Path, default=None, help="labelled questions (default: train_questions)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: the packaged one)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("eval", parents=[common], help="measure a stage against the shared corpus")
     p.add_argument("what", choices=["ingest", "ingest-bench", "retrieval", "answers"])
     p.add_argument("--questions", type=Path, default=None, help="question set (default: <eval_dir>/dev.jsonl)")
+    p.add_argument("--split", choices=["validation", "training"], default=None,
+                   help="instead: one side of the training questions' split by article")  # fmt: skip
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--corpus", type=Path, default=None, help="corpus folder (default: JARIDA_CORPUS_DIR)")
     p.add_argument("--json", action="store_true")

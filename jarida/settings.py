@@ -15,6 +15,10 @@ class Settings:
     data_dir: Path = Path("data")
     corpus_dir: Path = Path("../shared/corpus")
     eval_dir: Path = Path("../shared/eval")
+    train_questions: Path = Path("../shared/train/questions.jsonl")  # what `jarida train` learns from
+    encoder_adapter: str = ""  # LoRA adapter of the e5 encoder; empty: the packaged one; "none": the base model
+    reranker: str = ""  # cross-encoder adapter + gate folder; empty: the packaged one; "none": no reranking
+    rerank_depth: int = 20  # fused candidates the cross-encoder reorders
     ocr_dpi: int = 300
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_pages: int = 2000
@@ -28,9 +32,10 @@ class Settings:
     llm_context: int = 4096
     llm_timeout: int = 180  # seconds for one answer
     llm_enabled: bool = True  # false: no LLM at all, every door answers with the retrieved articles (search only)
-    # Answer only when the best article stands out this much (DBSF confidence, see README "Answering"); below
-    # it the answer is `no_match` with the closest articles listed for the user to check.
-    answer_min_confidence: float = 2.6
+    # The answerability gate: an article goes to the LLM (and may be cited) when the learned probability that it
+    # answers reaches this; NaN (unset): the threshold chosen on the validation split (README "Learned relevance").
+    # Below it the answer is `no_match` with the closest articles listed for the user to check.
+    answer_min_confidence: float = float("nan")
     api_auth: bool = True  # `/v1/*` needs an API key (`jarida keys create`); `jarida serve --no-auth` for local use
     api_rate_per_minute: int = 60  # requests per minute of a new API key (and of a client IP without auth)
     chat_rate_per_minute: int = 12  # requests per minute of one client IP on the public chat page

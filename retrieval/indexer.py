@@ -17,6 +17,7 @@ from jarida.records import ArticleStore
 from jarida.settings import Settings
 from jarida.types import Article
 
+from . import alignment
 from .chunks import Chunk, chunk_article
 from .embeddings import Embedder
 from .lexical import ANALYZER_VERSION, document_vector
@@ -38,6 +39,7 @@ class IndexReport:
     tokens: int = 0  # tokens the model read (embedding cache misses)
     parallel_articles: int = 0  # articles in both editions (the cross-script lexicon learns from them)
     lexicon_learned: bool = False
+    misaligned_editions: int | None = None  # pairs flagged by the edition-alignment check (None: not rerun)
     seconds: float = 0.0
 
 
@@ -127,6 +129,11 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
     pairs = parallel_texts(articles)
     report.parallel_articles = len(pairs)
     report.lexicon_learned = refresh_lexicon(settings.data_dir / FILE_NAME, pairs)
+    editions = settings.data_dir / alignment.FILE_NAME
+    if report.lexicon_learned or todo or not editions.exists():  # a few seconds: lexicon look-ups only
+        flagged, checked = alignment.check_editions(articles, Lexicon.load(settings.data_dir / FILE_NAME))
+        alignment.save_checks(editions, flagged, checked)
+        report.misaligned_editions = len(flagged)
     report.tokens = embedder.embedded_tokens - tokens_before  # cache hits cost no model time
     report.seconds = round(time.perf_counter() - started, 1)
     return report

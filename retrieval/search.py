@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from jarida.catalogue import law_named_in
 
 from .darija import expand
 from .embeddings import Embedder
+from .gate import AnswerGate, hit_features, relevance_source
 from .lexical import is_arabic, query_vector, terms
 from .parallel_lexicon import Lexicon
 from .references import find_reference
@@ -15,6 +19,8 @@ from .store import Fusion, SearchFilter, StoreHit, VectorStore
 
 MODES = ("hybrid", "dense", "lexical")
 REFERENCE_CONFIDENCE = 10.0  # an article the question cites by number
+RERANK_DEPTH = 20  # fused candidates the cross-encoder reorders (see README, "Learned relevance")
+Rerank = Callable[[str, Sequence[str]], np.ndarray]  # (question, passages) -> one relevance logit each
 
 
 @dataclass
@@ -30,6 +36,13 @@ class Hit:
     reference: bool = False  # found by direct look-up of a cited reference
     confidence: float = 0.0  # DBSF score in the query that found it (how far it stands out); high for a reference
     editions: list[dict] = field(default_factory=list)  # payloads of the same article in the other language
+    relevance: float | None = None  # cross-encoder logit, when a reranker ran
+    probability: float | None = None  # P(the article answers the question), from the answerability gate
+
+    @property
+    def passage(self) -> str:
+        """What the reranker reads: the text's title, the article heading, the chunk text."""
+        return passage_text(self.payload)
 
     def to_dict(self) -> dict:
         p = self.payload
@@ -39,8 +52,17 @@ class Hit:
             "bo_ref": p.get("bo_ref", ""), "source": p.get("source", ""), "pages": p.get("pages", []),
             "breadcrumb": p.get("breadcrumb", []), "reference": self.reference,
             "confidence": round(self.confidence, 4),
+            "relevance": None if self.relevance is None else round(self.relevance, 4),
+            "probability": None if self.probability is None else round(self.probability, 4),
             "editions": [{"lang": e["lang"], "text": e["text"], "source": e["source"]} for e in self.editions],
         }  # fmt: skip
+
+
+def passage_text(payload: dict) -> str:
+    """An indexed chunk as the reranker reads it: title — heading, then the text."""
+    heading = payload.get("heading") or (f"Article {payload['article_key']}" if payload.get("article_key") else "")
+    title = " — ".join(x for x in (payload.get("law_title", ""), heading) if x)
+    return f"{title}\n{payload.get('text', '')}"
 
 
 def _rrf_merge(lists: list[list[StoreHit]], k: int) -> list[StoreHit]:
@@ -70,12 +92,22 @@ class Searcher:
         darija: bool = True,
         route_laws: bool = True,
         lexicon: Lexicon | None = None,
+        reranker: Rerank | None = None,
+        gate: AnswerGate | None = None,
+        rerank_depth: int = RERANK_DEPTH,
+        misaligned: set[tuple[str, str]] | None = None,
     ) -> None:
         self.store, self.embedder = store, embedder
+        self.misaligned = misaligned or set()  # (law_id, article) whose two editions do not match (alignment.py)
+        self.reranker, self.gate, self.rerank_depth = reranker, gate, rerank_depth
         self.fusion = fusion or Fusion()
-        self.darija = darija  # expand Darija questions (transliteration, glossary)
+        self.darija = darija  # arabizi questions also searched in Arabic script (transliteration)
         self.route_laws = route_laws  # a law named in the question gets a search of its own
         self.lexicon = lexicon or Lexicon()  # BM25 also gets the question terms' translations (other script)
+
+    def warm(self, questions: Sequence[str]) -> None:
+        """Embed many questions in one batched pass (the cache then answers their searches at once)."""
+        self.embedder.embed_queries([expand(q) if self.darija else q for q in questions])
 
     def search(
         self, question: str, k: int = 10, flt: SearchFilter | None = None, mode: str = "hybrid", editions: bool = True
@@ -85,7 +117,9 @@ class Searcher:
         text = expand(question) if self.darija else question
         dense = self.embedder.embed_queries([text])[0].tolist() if mode in ("hybrid", "dense") else None
         sparse = query_vector(text, self.lexicon.translations(terms(text))) if mode in ("hybrid", "lexical") else None
-        limit = 8 * k  # points: an article may come as two editions, two sources and several chunks
+        rerank = self.reranker is not None and mode == "hybrid"
+        pool = max(k, self.rerank_depth) if rerank else k
+        limit = 8 * pool  # points: an article may come as two editions, two sources and several chunks
         raw = self.store.query(dense, sparse, flt, limit=limit, fusion=self.fusion)
         confidence = {point.key: point.score for point in raw}
         named = law_named_in(question) if self.route_laws and not flt.law_id else None
@@ -120,14 +154,40 @@ class Searcher:
             if (law_id, article) not in hits:
                 hit = Hit(law_id, article, lang, point.score, point.payload["text"], point.payload, False)
                 hits[(law_id, article)] = replace(hit, confidence=confidence[point.key])
-        ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
+        # legal articles first: a document without articles (an opinion, a report) never outranks one
+        ranked = sorted(hits.values(), key=lambda h: (not h.reference, not h.article, -h.score))[:pool]
+        if rerank:  # the cross-encoder reorders the first `rerank_depth`; deeper candidates keep their order
+            ranked = self._rerank(question, ranked[: self.rerank_depth]) + ranked[self.rerank_depth :]
+        ranked = ranked[:k]
+        if mode == "hybrid":
+            self._gate(question, ranked)
         if editions:
             self._attach_editions(ranked)
         return ranked
 
+    def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """Reorder by the cross-encoder (cited references and legal articles first)."""
+        logits = self.reranker(question, [h.passage for h in hits])  # type: ignore[misc]
+        for hit, logit in zip(hits, logits, strict=True):
+            hit.relevance = float(logit)
+        return sorted(hits, key=lambda h: (not h.reference, not h.article, -(h.relevance or 0.0)))
+
+    def _gate(self, question: str, hits: list[Hit]) -> None:
+        """Attach the gate's probabilities (1.0 for an article the question cites by number), when the gate was
+        trained on this searcher's kind of relevance score (cross-encoder logits, else fused scores)."""
+        if self.gate is None or not hits or self.gate.relevance != relevance_source(self.reranker):
+            return
+        relevance = [h.relevance if h.relevance is not None else h.confidence for h in hits]
+        rows = hit_features(question, relevance, [h.confidence for h in hits])
+        for hit, p in zip(hits, self.gate.probabilities(rows), strict=True):
+            hit.probability = 1.0 if hit.reference else float(p)
+
     def _attach_editions(self, hits: list[Hit]) -> None:
-        """Bring the same article's other language edition alongside each hit (first chunk, one source)."""
+        """Bring the same article's other language edition alongside each hit (first chunk, one source), unless
+        the edition-alignment check flagged the pair."""
         for hit in hits:
+            if (hit.law_id, hit.article) in self.misaligned:
+                continue
             other = "ar" if hit.lang == "fr" else "fr"
             found = self.store.scroll(SearchFilter(lang=other, law_id=hit.law_id, article_key=hit.article), limit=4)
             hit.editions = [p.payload for p in found if p.payload.get("part", 0) == 0][:1]

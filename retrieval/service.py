@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from jarida.settings import Settings
 
+from . import alignment
 from .embeddings import Embedder
+from .gate import PACKAGED_GATE, AnswerGate
 from .parallel_lexicon import FILE_NAME, Lexicon
+from .reranker import Reranker
 from .search import Searcher
 from .store import VectorStore, open_store
 
@@ -25,11 +28,19 @@ class Retrieval:
         self.embedder.close()
 
 
-def open_retrieval(settings: Settings) -> Retrieval:
-    """Embedder under `data_dir`, Qdrant from `JARIDA_QDRANT_URL` or the embedded engine."""
-    embedder = Embedder.for_data_dir(settings.data_dir)
+def open_retrieval(settings: Settings, adapter: bool = True, rerank: bool = True) -> Retrieval:
+    """Embedder under `data_dir` (with the trained adapter unless `adapter` is False), Qdrant from
+    `JARIDA_QDRANT_URL` or the embedded engine, and the trained reranker (if any) and gate (unless `rerank` is
+    False)."""
+    embedder = Embedder.from_settings(settings, adapter=adapter)
     store = open_store(
         settings.data_dir, embedder.dim, url=settings.qdrant_url, api_key=settings.qdrant_api_key or None
     )
     lexicon = Lexicon.load(settings.data_dir / FILE_NAME)
-    return Retrieval(embedder, store, Searcher(store, embedder, lexicon=lexicon))
+    reranker = Reranker.from_settings(settings) if rerank else None
+    gate = AnswerGate.load(PACKAGED_GATE) if rerank else None
+    searcher = Searcher(
+        store, embedder, lexicon=lexicon, reranker=reranker, gate=gate, rerank_depth=settings.rerank_depth,
+        misaligned=alignment.misaligned(settings.data_dir / alignment.FILE_NAME),
+    )  # fmt: skip
+    return Retrieval(embedder, store, searcher)

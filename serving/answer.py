@@ -6,6 +6,7 @@ the question: cite nothing, suggest how to rephrase) or `llm_unavailable` (the r
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -23,7 +24,6 @@ from .prompt import Excerpt, answer_language, build_messages, question_language
 Status = Literal["grounded", "no_match", "llm_unavailable"]
 RETRIEVED_ARTICLES = 5  # listed to the user (the closest articles, to check)
 CONTEXT_ARTICLES = 3  # at most this many confident articles go to the model
-MIN_CONFIDENCE = 2.6
 EXCERPT_CHARS = 300
 
 NO_MATCH = {
@@ -128,10 +128,25 @@ def first_sentences(text: str, limit: int = 400) -> str:
 class Answerer:
     """Question → Answer, over a Searcher and an OpenAI-compatible LLM (None: retrieval only)."""
 
-    def __init__(self, searcher: Searcher, llm: LLMClient | None, min_confidence: float = MIN_CONFIDENCE,
+    def __init__(self, searcher: Searcher, llm: LLMClient | None, min_confidence: float | None = None,
                  max_tokens: int = 400) -> None:  # fmt: skip
+        """`min_confidence`: the gate probability an article needs to go to the model (None or NaN: the
+        threshold the gate was validated with). Without a trained gate only cited references pass."""
         self.searcher, self.llm = searcher, llm
         self.min_confidence, self.max_tokens = min_confidence, max_tokens
+
+    @property
+    def threshold(self) -> float:
+        """The gate probability an article needs (1.0 without a gate: only cited references)."""
+        if self.min_confidence is not None and not math.isnan(self.min_confidence):
+            return self.min_confidence
+        gate = self.searcher.gate
+        return gate.threshold if gate is not None else 1.0
+
+    def passes(self, hit: Hit) -> bool:
+        """Whether the gate lets the article go to the model (and be cited)."""
+        probability = 1.0 if hit.reference else hit.probability
+        return probability is not None and probability >= self.threshold
 
     def answer(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Answer:
         """The whole answer at once."""
@@ -153,7 +168,7 @@ class Answerer:
         timings = {"retrieval_ms": round(1000 * (time.perf_counter() - started), 1)}
         yield Event("retrieved", retrieved=retrieved)
         result = Answer(question, lang, q_lang, "no_match", NO_MATCH[lang], retrieved=retrieved, timings=timings)
-        confident = [(c, h) for c, h in zip(retrieved, hits, strict=True) if h.confidence >= self.min_confidence]
+        confident = [(c, h) for c, h in zip(retrieved, hits, strict=True) if self.passes(h)]
         confident = confident[:CONTEXT_ARTICLES]
         if not confident:  # nothing stands out: say so, cite nothing; the closest articles stay in `retrieved`
             result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)

@@ -111,7 +111,8 @@ def test_retrieval_only_answerer_never_pretends_to_answer(answer_data):
 
 
 def test_injected_instruction_in_an_article_is_ignored_by_the_default_model(answer_data, qwen_file):
-    stack = open_stack(llm_settings(answer_data, model_file=qwen_file))
+    # every retrieved article goes to the model (-1): this is about the prompt, not the no-answer gate
+    stack = open_stack(llm_settings(answer_data, model_file=qwen_file, answer_min_confidence=-1))
     try:
         answer = stack.answer("À quelles heures les guichets communaux sont-ils ouverts ?")
     finally:
