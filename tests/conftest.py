@@ -70,14 +70,19 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def answer_data(corpus: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
     """A data dir with loi 09-08 (French and Arabic) and a prompt-injection article, ingested and indexed."""
+
+    sources = [corpus / "articles" / "fr_loi_09_08.jsonl", corpus / "articles" / "ar_loi_09_08.jsonl"]
+    return indexed_data_dir(tmp_path_factory.mktemp("answers"), model_dir, [*sources, FIXTURES / "injection.jsonl"])
+
+
+def indexed_data_dir(data: Path, model_dir: Path, sources: list[Path]) -> Path:
+    """`data` with the session's converted model, `sources` ingested and indexed."""
     from jarida.ingest.pipeline import ingest
 
-    data = tmp_path_factory.mktemp("answers")
     (data / "models").mkdir()
     (data / "models" / "e5-small").symlink_to(model_dir, target_is_directory=True)
     settings = load_settings(config_file=data / "none.toml", data_dir=data)
-    sources = [corpus / "articles" / "fr_loi_09_08.jsonl", corpus / "articles" / "ar_loi_09_08.jsonl"]
-    ingest([*sources, FIXTURES / "injection.jsonl"], settings)
+    ingest(sources, settings)
     index_data_dir(settings)
     return data
 

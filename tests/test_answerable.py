@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from jarida.settings import load_settings
-from tests.conftest import index_data_dir, llm_settings
+from tests.conftest import indexed_data_dir, llm_settings
 
 QUESTIONS = [
     ("Combien de jours de congé de maternité a une salariée ?", "152"),
@@ -24,15 +23,9 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def travail(corpus: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
-    from jarida.ingest.pipeline import ingest
-
-    data = tmp_path_factory.mktemp("travail")
-    (data / "models").mkdir()
-    (data / "models" / "e5-small").symlink_to(model_dir, target_is_directory=True)
-    settings = load_settings(config_file=data / "none.toml", data_dir=data)
-    ingest([corpus / "articles" / "fr_code_travail.jsonl"], settings)
-    index_data_dir(settings)
-    return data
+    return indexed_data_dir(
+        tmp_path_factory.mktemp("travail"), model_dir, [corpus / "articles" / "fr_code_travail.jsonl"]
+    )
 
 
 def chat_answer(client: TestClient, question: str) -> dict:
