@@ -24,7 +24,7 @@ from jarida.types import Article
 
 from .cards import write_card
 from .chunks import chunk_article
-from .embeddings import MODEL_SUBDIR, PASSAGE_PREFIX, QUERY_PREFIX
+from .embeddings import MODEL_SUBDIR, PASSAGE_PREFIX, QUERY_PREFIX, native_bf16
 from .questions import Question, load_questions, split_by_article
 from .search import Searcher
 
@@ -148,7 +148,7 @@ def train_encoder(settings: Settings, questions_path: Path, out: Path, recipe: E
     args = SentenceTransformerTrainingArguments(
         output_dir=str(settings.data_dir / "training" / "encoder"), num_train_epochs=recipe.epochs,
         per_device_train_batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
-        warmup_ratio=recipe.warmup_ratio, seed=recipe.seed, data_seed=recipe.seed, use_cpu=True, bf16=_bf16(),
+        warmup_ratio=recipe.warmup_ratio, seed=recipe.seed, data_seed=recipe.seed, use_cpu=True, bf16=native_bf16(),
         batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no", report_to="none", logging_steps=10,
         dataloader_num_workers=0,
     )  # fmt: skip
@@ -174,9 +174,3 @@ def train_encoder(settings: Settings, questions_path: Path, out: Path, recipe: E
     }  # fmt: skip
     write_card(out, "jarida encoder adapter (LoRA on multilingual-e5-small)", card, "jarida train encoder")
     return card
-
-
-def _bf16() -> bool:
-    from .embeddings import native_bf16
-
-    return native_bf16()

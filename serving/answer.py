@@ -125,6 +125,16 @@ def first_sentences(text: str, limit: int = 400) -> str:
     return text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def final_answer(events: Iterator[Event]) -> Answer:
+    """The checked Answer that closes a stream of events."""
+    done = None
+    for event in events:
+        if event.kind == "done":
+            done = event.answer
+    assert done is not None
+    return done
+
+
 class Answerer:
     """Question → Answer, over a Searcher and an OpenAI-compatible LLM (None: retrieval only)."""
 
@@ -150,12 +160,7 @@ class Answerer:
 
     def answer(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Answer:
         """The whole answer at once."""
-        done = None
-        for event in self.stream(question, flt, k):
-            if event.kind == "done":
-                done = event.answer
-        assert done is not None
-        return done
+        return final_answer(self.stream(question, flt, k))
 
     def stream(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Iterator[Event]:
         """Events: the retrieved articles first, then answer text as it is written, then the checked Answer."""

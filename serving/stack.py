@@ -26,7 +26,7 @@ from jarida.retrieval.service import Retrieval, open_retrieval
 from jarida.retrieval.store import SearchFilter
 from jarida.settings import Settings
 
-from .answer import Answer, Answerer, Event
+from .answer import Answer, Answerer, Event, final_answer
 from .embedded_llm import EmbeddedLLM
 from .llm import LLMClient
 
@@ -96,12 +96,7 @@ class Stack:
 
     def answer(self, question: str, flt: SearchFilter | None = None, k: int | None = None) -> Answer:
         """The whole answer at once."""
-        done = None
-        for event in self.stream(question, flt, k):
-            if event.kind == "done":
-                done = event.answer
-        assert done is not None
-        return done
+        return final_answer(self.stream(question, flt, k))
 
     def reindex(self, console: Console | None = None) -> IndexReport:
         """Bring the index in line with the article store (incremental), holding `index_lock` throughout."""

@@ -19,16 +19,22 @@ def _get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def test_ui_with_api_port_serves_both_doors_and_stops_cleanly(answer_data, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(answer_data, data, symlinks=True)
+def launch_ui(data, env: dict) -> tuple[subprocess.Popen, int, int]:
+    """`jarida ui --api-port` in a subprocess over `data`: (process, workspace port, API port)."""
     ui_port, api_port = free_port(), free_port()
-    env = {**os.environ, "JARIDA_LLM_MODEL_FILE": str(smollm2_path()), "JARIDA_LLM_THREADS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "jarida.cli", "ui", "--data-dir", str(data), "--port", str(ui_port),
          "--api-port", str(api_port)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    return process, ui_port, api_port
+
+
+def test_ui_with_api_port_serves_both_doors_and_stops_cleanly(answer_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(answer_data, data, symlinks=True)
+    env = {**os.environ, "JARIDA_LLM_MODEL_FILE": str(smollm2_path()), "JARIDA_LLM_THREADS": "1"}
+    process, ui_port, api_port = launch_ui(data, env)
     try:
         deadline = time.monotonic() + 180
         while True:

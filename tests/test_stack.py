@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +27,7 @@ from rich.console import Console
 from jarida import cli
 from jarida.serving.app import create_app
 from jarida.settings import load_settings
-from tests.conftest import REPO
-from tests.test_api import free_port
+from tests.test_launch import launch_ui
 from tests.test_ui_app import ask, started_app
 
 QUESTION = "Que prévoit l'article 7 de la loi 09-08 sur le droit d'accès ?"
@@ -87,14 +85,9 @@ def test_workspace_applies_the_gate(answer_data, tmp_path, monkeypatch, gate, st
 
 @pytest.mark.parametrize(("gate", "status"), GATES)
 def test_ui_with_api_port_applies_the_gate(data, gate, status):
-    ui_port, api_port = free_port(), free_port()
     env = {**os.environ, "JARIDA_CONFIG": str(data / "none.toml"), "JARIDA_LLM_ENABLED": "false",
            "JARIDA_API_AUTH": "false", "JARIDA_ANSWER_MIN_CONFIDENCE": gate}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jarida.cli", "ui", "--data-dir", str(data), "--port", str(ui_port),
-         "--api-port", str(api_port)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    process, _, api_port = launch_ui(data, env)
     try:
         deadline = time.monotonic() + 180
         while True:
