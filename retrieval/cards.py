@@ -23,3 +23,16 @@ def write_card(folder: Path, title: str, card: dict, reproduce: str) -> None:
     (folder / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     text = [f"# {title}", "", f"Reproduce: `{reproduce}` (seeded; figures below from that run).", "", *_lines(card)]
     (folder / "README.md").write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def adapter_folder(value: str, packaged: Path, setting: str, command: str) -> Path | None:
+    """The adapter folder a setting names: "none" → None; empty → `packaged` if it was built, else None; a folder
+    → that folder, which must hold an adapter (else a FileNotFoundError saying which command makes one)."""
+    if value.lower() == "none":
+        return None
+    path = Path(value) if value else packaged
+    if not (path / "adapter_config.json").is_file():
+        if value:
+            raise FileNotFoundError(f"no adapter in {path} (JARIDA_{setting.upper()}): run `{command}`")
+        return None
+    return path

@@ -25,6 +25,8 @@ import numpy as np
 from jarida.retrieval.e5_convert import MAX_TOKENS, converted_id, ensure_converted
 from jarida.settings import Settings
 
+from .cards import adapter_folder
+
 MODEL_SUBDIR = Path("models") / "e5-small"
 CACHE_FILE = "embeddings.sqlite"
 QUERY_PREFIX = "query: "
@@ -37,14 +39,7 @@ PACKAGED_ADAPTER = Path(__file__).parent / "trained" / "encoder"
 
 def encoder_adapter(settings: Settings) -> Path | None:
     """The LoRA adapter to merge: `encoder_adapter` ("none": the base model), else the packaged one if built."""
-    if settings.encoder_adapter.lower() == "none":
-        return None
-    path = Path(settings.encoder_adapter) if settings.encoder_adapter else PACKAGED_ADAPTER
-    if not (path / "adapter_config.json").is_file():
-        if settings.encoder_adapter:
-            raise FileNotFoundError(f"no LoRA adapter in {path} (JARIDA_ENCODER_ADAPTER): run `jarida train encoder`")
-        return None
-    return path
+    return adapter_folder(settings.encoder_adapter, PACKAGED_ADAPTER, "encoder_adapter", "jarida train encoder")
 
 
 def merge_adapter(model, adapter: Path):

@@ -16,6 +16,7 @@ import numpy as np
 
 from jarida.settings import Settings
 
+from .cards import adapter_folder
 from .embeddings import MODEL_SUBDIR, _cpu_count, merge_adapter, native_bf16
 
 PACKAGED_RERANKER = Path(__file__).parent / "trained" / "reranker"
@@ -25,14 +26,7 @@ PASSAGE_CHARS = 1000  # an article's opening: more than 192 tokens in French or 
 
 def reranker_path(settings: Settings) -> Path | None:
     """The reranker adapter `settings` name (`reranker`: a folder, "none", or empty for the packaged one)."""
-    if settings.reranker.lower() == "none":
-        return None
-    path = Path(settings.reranker) if settings.reranker else PACKAGED_RERANKER
-    if not (path / "adapter_config.json").is_file():
-        if settings.reranker:
-            raise FileNotFoundError(f"no reranker adapter in {path} (JARIDA_RERANKER): run `jarida train reranker`")
-        return None
-    return path
+    return adapter_folder(settings.reranker, PACKAGED_RERANKER, "reranker", "jarida train reranker")
 
 
 def load_cross_encoder(base_dir: Path, adapter: Path | None = None, max_length: int = MAX_LENGTH):
