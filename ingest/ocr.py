@@ -275,8 +275,11 @@ def ocr_task(task: OcrTask) -> OcrPage:
             name, "Tesseract is not installed", "install tesseract-ocr (fra, ara) or put it on PATH", page
         ) from exc
     except pytesseract.TesseractError as exc:
-        hint = "check that Tesseract's fra and ara languages are installed"
-        raise SourceError(name, f"Tesseract failed ({str(exc.message).strip()[:200]})", hint, page) from exc
+        message = str(exc.message).strip()
+        missing_language = "traineddata" in message or "loading language" in message.lower()
+        hint = ("install Tesseract's fra and ara languages (tesseract-ocr-fra, tesseract-ocr-ara)" if missing_language
+                else "re-scan the page or export it to PDF again")  # fmt: skip
+        raise SourceError(name, f"Tesseract failed ({message[:200]})", hint, page) from exc
 
 
 def _init_worker(parent: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ MAGIC = {  # what a file named .pdf may really be, by its first bytes
     b"PK\x03\x04": ("a ZIP archive (or Word/OpenDocument file)", "extract or export it to PDF first"),
 }
 BLANK_DPI = 40  # resolution of the cheap render that tells a blank page
+MIN_OCR_DPI = 150  # below this Tesseract misreads BO print: a page that would need less is refused
 BLANK_INK = 0.0001  # fewer dark pixels than this fraction: blank (one 11 pt word "ANNEXE" is 0.00036)
 
 
@@ -46,8 +48,8 @@ def _not_a_pdf(name: str, head: bytes) -> SourceError:
             return SourceError(name, f"not a PDF but {what}", hint)
     if b"<html" in head.lower() or b"<!doctype" in head.lower():
         return SourceError(name, "not a PDF but an HTML page (a failed download?)", "download the PDF again")
-    start = head[:40].decode("utf-8", "replace").split("\n")[0].strip()
-    return SourceError(name, f"not a PDF (no %PDF header; starts with {start!r})", "check that it is the right file")
+    what = "binary data" if b"\0" in head else "text"  # never the content itself: it may be another file's secret
+    return SourceError(name, f"not a PDF (no %PDF header; it holds {what})", "check that it is the right file")
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -150,6 +152,29 @@ def text_layer_lines(page: pdfium.PdfPage) -> list[Line]:
         textpage.close()
 
 
+def fit_dpi(page: pdfium.PdfPage, dpi: int, max_pixels: int) -> int:
+    """`dpi`, lowered (down to MIN_OCR_DPI) so that the page's image fits `max_pixels`; 0 when even that is too big.
+
+    Read from the page's size before anything is rendered: a few hundred bytes can declare a page of metres.
+    """
+    width, height = page.get_size()
+    fitted = min(dpi, int(72 * math.sqrt(max_pixels / max(width * height, 1.0))))
+    return fitted if fitted >= min(MIN_OCR_DPI, dpi) else 0
+
+
+def page_too_large(page: pdfium.PdfPage, dpi: int, max_pixels: int) -> str:
+    """What makes the page too large to render for OCR (see `fit_dpi`), for an error message."""
+    width, height = page.get_size()
+    pixels = width * height * (dpi / 72) ** 2
+    size = f"{width * 25.4 / 72:.0f} × {height * 25.4 / 72:.0f} mm"
+    limit = f"{max_pixels / 1e6:,.0f} Mpx (JARIDA_MAX_PAGE_PIXELS)"
+    return f"page size {size}: its image at {dpi} dpi would be {pixels / 1e6:,.0f} Mpx, over the limit of {limit}"
+
+
+PAGE_TOO_LARGE_HINT = ("a Bulletin officiel page is A4: the page size is damaged or forged — check the file; raise "
+                       "JARIDA_MAX_PAGE_PIXELS only for a genuine large-format page")  # fmt: skip
+
+
 def render_page(page: pdfium.PdfPage, dpi: int) -> Image.Image:
-    """Render a page to a grey-scale image at `dpi`."""
+    """Render a page to a grey-scale image at `dpi` (check its size first: `fit_dpi`)."""
     return page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")

@@ -13,7 +13,7 @@ from jarida.settings import Settings
 
 from .errors import SourceError
 from .ocr import OcrTask, ocr_pages
-from .pdf import Line, is_blank, open_pdf, text_layer_lines
+from .pdf import PAGE_TOO_LARGE_HINT, Line, fit_dpi, is_blank, open_pdf, page_too_large, text_layer_lines
 from .quality import assess_layer
 from .sources import SourceFile
 
@@ -46,6 +46,7 @@ def read_pages(src: SourceFile, settings: Settings, on_page: Callable[[], None] 
                     f"{count} pages, over the limit of {settings.max_pages}",
                     "split the file, or raise JARIDA_MAX_PAGES",
                 )
+            max_pixels = settings.max_page_pixels
             for index in range(count):
                 pdf_page = pdf[index]
                 try:
@@ -56,6 +57,10 @@ def read_pages(src: SourceFile, settings: Settings, on_page: Callable[[], None] 
                     verdict_reason = ""
                 verdict = assess_layer("\n".join(ln.text for ln in lines))
                 page = PageRead(index + 1, lang=verdict.lang, reason=verdict_reason or verdict.reason)
+                dpi = settings.ocr_dpi if verdict.usable else fit_dpi(pdf_page, settings.ocr_dpi, max_pixels)
+                if not dpi:  # checked before any rendering, the cheap blank test's included
+                    problem = page_too_large(pdf_page, settings.ocr_dpi, max_pixels)
+                    raise SourceError(src.name, problem, PAGE_TOO_LARGE_HINT, index + 1)
                 blank = verdict.reason == "no text layer" and not verdict_reason and is_blank(pdf_page)
                 pdf_page.close()
                 if verdict.usable:
@@ -69,7 +74,7 @@ def read_pages(src: SourceFile, settings: Settings, on_page: Callable[[], None] 
                 else:
                     page.method = "ocr"
                     lang = None if verdict.reason == "no text layer" else verdict.lang
-                    tasks.append(OcrTask(str(src.path), index, "pdf", settings.ocr_dpi, lang, str(settings.cache_dir)))
+                    tasks.append(OcrTask(str(src.path), index, "pdf", dpi, lang, str(settings.cache_dir)))
                 pages.append(page)
         finally:
             pdf.close()

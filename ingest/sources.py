@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,21 +46,54 @@ def kind_of(path: Path) -> str:
     return "jsonl" if suffix in JSONL_SUFFIXES else ""
 
 
+def not_regular(path: Path) -> str:
+    """Why `path` is not a regular file (after following symbolic links); "" when it is one.
+
+    Only regular files are read: a FIFO or a device (`/dev/zero`) would block or never end.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if path.is_symlink():
+            return "broken symbolic link (its target does not exist)"
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return ""
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))  # fmt: skip
+    what = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"{what}, not a regular file"
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every path under `folder` but its sub-folders, sorted; links to folders are listed, not followed."""
+    found: list[Path] = []
+    for top, folders, files in os.walk(folder):
+        found += [Path(top) / name for name in files]
+        found += [Path(top) / name for name in folders if (Path(top) / name).is_symlink()]
+    return sorted(found)
+
+
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[tuple[Path, str]]]:
-    """Supported files under `paths` (folders walked, sorted), and the paths skipped with why."""
+    """Supported regular files under `paths` (folders walked, sorted), and every path skipped with why."""
     found: list[SourceFile] = []
     skipped: list[tuple[Path, str]] = []
     by_name: dict[str, Path] = {}  # the store keys sources by file name: two files may not share one
     for root in paths:
-        if not root.exists():
+        if not root.exists() and not root.is_symlink():
             skipped.append((root, "no such file or folder"))
             continue
-        candidates = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in candidates:
+        in_folder = root.is_dir()
+        for path in _walk(root) if in_folder else [root]:
             kind = kind_of(path)
-            if not kind:
-                if not root.is_dir():
-                    skipped.append((path, f"unsupported file type '{path.suffix}' (PDF, PNG/JPG/TIFF, JSONL)"))
+            if not kind and in_folder and path.is_file():
+                continue  # a folder's other regular files (notes, images of another kind) are not sources
+            why = not_regular(path) or ("" if kind else f"unsupported file type '{path.suffix}' "
+                                        "(PDF, PNG/JPG/TIFF, JSONL)")  # fmt: skip
+            if why:
+                skipped.append((path, why))
                 continue
             first = by_name.setdefault(path.name, path)
             if first.resolve() != path.resolve():

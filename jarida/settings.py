@@ -22,6 +22,9 @@ class Settings:
     ocr_dpi: int = 300
     ocr_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     max_pages: int = 2000
+    # A page whose image at `ocr_dpi` would exceed this is rendered at a lower resolution (down to 150 dpi) or
+    # refused: a 605-byte PDF can declare a 5 m page, whose 300 dpi raster would need 3.6 GB.
+    max_page_pixels: int = 40_000_000
     qdrant_url: str = ""
     qdrant_api_key: str = ""
     llm_url: str = ""  # an OpenAI-compatible server (vLLM); empty: the embedded llama.cpp server

@@ -121,3 +121,28 @@ LOI_TEST = [
     "Article 3",
     "Les articles déjà enregistrés ne sont jamais perdus lors d'une reprise.",
 ]
+
+
+def build_page_bomb(side: int = 14400, user_unit: float | None = None) -> bytes:
+    """A few hundred bytes: one page of `side` × `side` points (14400 pt = 5 m) with a diagonal line drawn on it.
+
+    With `user_unit`, the page also declares `/UserUnit` (the size of its unit in points, PDF 1.6).
+    """
+    unit = f" /UserUnit {user_unit}" if user_unit else ""
+    content = f"0 0 m {side} {side} l 50 w S".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {side} {side}]{unit} /Contents 4 0 R >>".encode(),
+        f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.6\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
