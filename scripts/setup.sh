@@ -9,7 +9,7 @@ VENV=${JARIDA_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 extras="[embedded-llm]"
 if [ "${1:-}" = "--dev" ]; then
-  extras="[embedded-llm,dev]"
+  extras="[embedded-llm,dev,llama-index]"  # llama-index: serving/llama_index.py and its test
   APT_PACKAGES+=(chromium fonts-noto-core)  # the browser tests of the chat page and the workspace
 fi
 # llama-cpp-python has no prebuilt wheel here: pip compiles it once (7-11 min on 2 cores, then pip's wheel
