@@ -43,6 +43,10 @@ class Settings:
     api_rate_per_minute: int = 60  # requests per minute of a new API key (and of a client IP without auth)
     chat_rate_per_minute: int = 12  # requests per minute of one client IP on the public chat page
     max_body_bytes: int = 65536  # larger request bodies get 413
+    # Addresses (comma-separated IPs or networks, `*` for any) of reverse proxies whose X-Forwarded-For /
+    # X-Forwarded-Proto are believed; empty: none, the client is the TCP peer (rate limits are per peer).
+    trusted_proxies: str = ""
+    header_timeout: int = 10  # seconds a connection may take to send a request's headers before it is closed
     max_pending_answers: int = 4  # answers waiting on the LLM beyond this get the retrieved articles at once
 
     @property

@@ -6,10 +6,12 @@ the question: cite nothing, suggest how to rephrase) or `llm_unavailable` (the r
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -21,7 +23,9 @@ from .citations import SourcesLineFilter, check_answer
 from .llm import LLMClient, LLMUnavailable
 from .prompt import Excerpt, answer_language, build_messages, question_language
 
+log = logging.getLogger("jarida.serving")
 Status = Literal["grounded", "no_match", "llm_unavailable"]
+LLM_FAILED = "the language model could not be reached or failed (the server log has the details)"
 RETRIEVED_ARTICLES = 5  # listed to the user (the closest articles, to check)
 CONTEXT_ARTICLES = 3  # at most this many confident articles go to the model
 EXCERPT_CHARS = 300
@@ -190,17 +194,19 @@ class Answerer:
         llm_started = time.perf_counter()
         pieces: list[str] = []
         head = SourcesLineFilter()
-        try:
-            for piece in self.llm.stream(messages, max_tokens=self.max_tokens):
-                pieces.append(piece)
-                shown = head.feed(piece)
-                if head.declared_none:  # the model says no excerpt answers: stop generating
-                    break
-                if shown:
-                    yield Event("delta", text=shown)
+        try:  # closed on every way out (a client gone included): the server stops generating
+            with closing(self.llm.stream(messages, max_tokens=self.max_tokens)) as written:
+                for piece in written:
+                    pieces.append(piece)
+                    shown = head.feed(piece)
+                    if head.declared_none:  # the model says no excerpt answers: stop generating
+                        break
+                    if shown:
+                        yield Event("delta", text=shown)
         except LLMUnavailable as exc:
+            log.warning("answering without the LLM: %s", exc)  # the details (server, error) stay in the log
             result.status, result.answer, result.notice = "llm_unavailable", "", LLM_DOWN[lang]
-            result.citations, result.flags = retrieved, [str(exc)]
+            result.citations, result.flags = retrieved, [LLM_FAILED]
             result.timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
             yield Event("done", answer=result)
             return

@@ -28,9 +28,11 @@ from . import openai_compat
 from .api_keys import KeyStore
 from .backend import Backend
 from .errors import ApiError, BodyLimit, error_body, install_error_handlers
+from .http_server import uvicorn_config
 from .prompt import MAX_QUESTION_CHARS
 from .rate_limit import RateLimiter, retry_after_header
-from .schemas import ArticleOut, ChatCompletionRequest, ErrorResponse, QueryRequest, SearchOut, SearchRequest
+from .schemas import AnswerOut, ArticleOut, ChatCompletionRequest, ErrorResponse, QueryRequest, SearchOut, SearchRequest
+from .security_headers import SecurityHeaders
 from .stack import Stack, open_stack
 
 log = logging.getLogger("jarida.serving")
@@ -50,7 +52,8 @@ STREAM_DOC = {
     "description": "the answer (JSON), or with `stream: true` Server-Sent Events: `retrieved` "
     '(`{"retrieved": [...]}`), `delta` (`{"text": "..."}`, repeated), then `done` (the whole answer, citations '
     "included); `error` if the server fails midway.",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AnswerOut"}}, "text/event-stream": {}},
+    "model": AnswerOut,  # registers the schema that application/json refers to
+    "content": {"text/event-stream": {}},
 }
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`")
@@ -193,6 +196,7 @@ def create_app(settings: Settings, stack: Stack | None = None) -> FastAPI:
     app = FastAPI(title="jarida", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan(settings))
     app.state.jarida = State(settings, backend)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost of ours: every response the app sends, errors included
     install_error_handlers(app)
     _developer_routes(app)
     _public_routes(app)
@@ -306,4 +310,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("jarida").setLevel(logging.INFO)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    config = uvicorn_config(create_app(settings), settings, host, port, log_level="info", timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run()

@@ -17,6 +17,7 @@ import anyio
 import httpx
 
 from jarida.records import ArticleStore
+from jarida.redact import redact
 from jarida.retrieval.search import Hit
 from jarida.retrieval.store import SearchFilter
 from jarida.settings import Settings
@@ -97,16 +98,21 @@ class Backend:
         return await anyio.to_thread.run_sync(read, limiter=self.search_limiter)
 
     async def readiness(self) -> tuple[list[str], dict]:
-        """(reasons not to be ready, details): an empty index, an LLM not started or not answering."""
+        """(reasons not to be ready, details): an empty index, an LLM not started or not answering.
+
+        Public (`/readyz` needs no key): the LLM is named by its redacted URL and the reasons are generic; the
+        errors themselves go to the log.
+        """
         reasons: list[str] = []
         count = await anyio.to_thread.run_sync(self.stack.retrieval.store.count, limiter=self.search_limiter)
         if count == 0:
-            reasons.append(f"the index in {self.settings.data_dir} is empty: run `jarida ingest` then `jarida index`")
+            reasons.append("the index is empty: run `jarida ingest` then `jarida index`")
         llm = self.stack.llm
-        details: dict = {"indexed_chunks": count, "llm": llm.base_url if llm else None}
+        details: dict = {"indexed_chunks": count, "llm": llm.shown_url if llm else None}
         if llm is None:
-            error = self.stack.llm_error
-            reasons.append(f"the LLM did not start: {error}" if error else "the LLM is switched off (llm_enabled)")
+            started = not self.stack.llm_error
+            reasons.append("the LLM is switched off (llm_enabled)" if started else
+                           "the LLM did not start (the server log has the details)")  # fmt: skip
         else:
             reason = await llm_problem(llm.base_url, self.settings.llm_api_key)
             if reason:
@@ -120,17 +126,22 @@ class Backend:
 
 
 async def llm_problem(base_url: str, api_key: str = "") -> str:
-    """Why the OpenAI-compatible server at `base_url` is not usable now ("" when it lists a model)."""
+    """Why the OpenAI-compatible server at `base_url` is not usable now ("" when it lists a model).
+
+    The answer names the server by its redacted URL and no error text (it may carry secrets): those are logged.
+    """
+    shown = redact(base_url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         async with httpx.AsyncClient(timeout=3.0) as client:
             response = await client.get(f"{base_url}/models", headers=headers)
     except httpx.HTTPError as exc:
-        return f"the LLM server at {base_url} is unreachable: {type(exc).__name__}: {exc}"
+        log.warning("the LLM server at %s is unreachable: %s: %s", shown, type(exc).__name__, redact(str(exc)))
+        return f"the LLM server at {shown} is unreachable"
     if response.status_code != 200:
-        return f"the LLM server at {base_url} answered HTTP {response.status_code}"
+        return f"the LLM server at {shown} answered HTTP {response.status_code}"
     try:
         listed = response.json().get("data") or []
     except ValueError:
         listed = []
-    return "" if listed else f"the LLM server at {base_url} lists no model"
+    return "" if listed else f"the LLM server at {shown} lists no model"

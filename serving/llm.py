@@ -6,9 +6,14 @@ from collections.abc import Iterator
 
 import openai
 
+from jarida.redact import redact
+
 
 class LLMUnavailable(RuntimeError):
-    """The LLM server could not be reached or failed; answers fall back to the retrieved articles."""
+    """The LLM server could not be reached or failed; answers fall back to the retrieved articles.
+
+    The message names the server by its redacted URL (`redact`): it is logged, never shown to the public.
+    """
 
 
 class LLMClient:
@@ -16,6 +21,7 @@ class LLMClient:
 
     def __init__(self, base_url: str, model: str = "", api_key: str = "", timeout: float = 180.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.shown_url = redact(self.base_url)  # what messages and /readyz show: no password
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
         )
@@ -28,23 +34,27 @@ class LLMClient:
             try:
                 models = self._client.models.list().data
             except openai.OpenAIError as exc:
-                raise LLMUnavailable(f"LLM server at {self.base_url} unreachable: {exc}") from exc
+                raise LLMUnavailable(f"LLM server at {self.shown_url} unreachable: {redact(str(exc))}") from exc
             if not models:
-                raise LLMUnavailable(f"LLM server at {self.base_url} lists no model")
+                raise LLMUnavailable(f"LLM server at {self.shown_url} lists no model")
             self._model = models[0].id
         return self._model
 
     def stream(self, messages: list[dict], max_tokens: int = 512, temperature: float = 0.0) -> Iterator[str]:
-        """Text deltas as the model writes them; raises LLMUnavailable on any server failure."""
+        """Text deltas as the model writes them; raises LLMUnavailable on any server failure.
+
+        Closing this generator early (a client gone) closes the HTTP stream, which stops the server's generation.
+        """
         try:
             response = self._client.chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
             )
-            for chunk in response:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            with response:
+                for chunk in response:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
         except openai.OpenAIError as exc:
-            raise LLMUnavailable(f"LLM server at {self.base_url} failed: {exc}") from exc
+            raise LLMUnavailable(f"LLM server at {self.shown_url} failed: {redact(str(exc))}") from exc
 
     def complete(self, messages: list[dict], max_tokens: int = 512, temperature: float = 0.0) -> str:
         """The whole reply."""

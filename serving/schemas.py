@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
 from jarida.retrieval.store import SearchFilter
 
@@ -38,7 +38,36 @@ class Filters(BaseModel):
         )  # fmt: skip
 
 
-class _Question(BaseModel):
+def unencodable(data: object) -> bool:
+    """True when a string anywhere in `data` (JSON values, keys included) cannot be encoded: a lone surrogate
+    such as `"\\ud800"`, which JSON allows and UTF-8 does not."""
+    pending = [data]
+    while pending:  # iterative: a deeply nested body must not exhaust the stack
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+    return False
+
+
+class _Request(BaseModel):
+    """A request body: text that is not valid Unicode anywhere in it is refused (422) before any field is read."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: object) -> object:
+        if unencodable(data):
+            raise ValueError("the body holds text that is not valid Unicode (a lone surrogate such as \\ud800)")
+        return data
+
+
+class _Question(_Request):
     model_config = ConfigDict(extra="forbid")
     question: StrictStr = Field(
         min_length=1, max_length=MAX_QUESTION_CHARS, description="in French, Arabic or Darija (1 to 2000 characters)"
@@ -84,7 +113,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(_Request):
     """OpenAI-compatible chat request; sampling fields (temperature, max_tokens…) are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")

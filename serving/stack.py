@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jarida.redact import redact
 from jarida.retrieval.search import Hit
 from jarida.retrieval.service import Retrieval, open_retrieval
 from jarida.retrieval.store import SearchFilter
@@ -67,8 +68,8 @@ class Stack:
         try:
             self.llm, self.embedded = open_llm(self.settings)
         except Exception as exc:  # degrade, never fail: searches and retrieval-only answers still work
-            log.error("the LLM could not start, answers will be llm_unavailable: %s", exc)
-            self.llm_error = str(exc)
+            self.llm_error = redact(str(exc))
+            log.error("the LLM could not start, answers will be llm_unavailable: %s", self.llm_error)
             return
         self.llm_error = ""
         self.answerer = _answerer(self.settings, self.retrieval, self.llm)

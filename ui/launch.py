@@ -47,8 +47,10 @@ def run_with_api(settings: Settings, host: str, port: int, api_port: int) -> Non
     import uvicorn
     from streamlit.web import bootstrap
 
+    from jarida.serving.http_server import uvicorn_config
+
     with both_doors(settings) as (_, app):
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=api_port, log_level="warning"))
+        server = uvicorn.Server(uvicorn_config(app, settings, host, api_port, log_level="warning"))
         api = threading.Thread(target=server.run, name="jarida-api", daemon=True)
         api.start()
         print(f"jarida: workspace http://{host}:{port} · chat page and API http://{host}:{api_port} "
