@@ -29,7 +29,6 @@ from .api_keys import KeyStore
 from .backend import Backend
 from .errors import ApiError, BodyLimit, error_body, install_error_handlers
 from .http_server import uvicorn_config
-from .prompt import MAX_QUESTION_CHARS
 from .rate_limit import RateLimiter, retry_after_header
 from .schemas import AnswerOut, ArticleOut, ChatCompletionRequest, ErrorResponse, QueryRequest, SearchOut, SearchRequest
 from .security_headers import SecurityHeaders
@@ -39,6 +38,7 @@ log = logging.getLogger("jarida.serving")
 WEB_DIR = Path(__file__).resolve().parent / "web"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 ERRORS = {code: {"model": ErrorResponse} for code in (401, 413, 422, 429)}
+CHAT_ERRORS = {code: {"model": ErrorResponse} for code in (413, 422, 429)}  # the public chat page: no key
 DESCRIPTION = """
 Questions on Morocco's *Bulletin officiel* answered in French, Arabic or Darija, **citing the exact articles**
 they rely on (law, article, language edition, BO reference, page).
@@ -54,6 +54,11 @@ STREAM_DOC = {
     "included); `error` if the server fails midway.",
     "model": AnswerOut,  # registers the schema that application/json refers to
     "content": {"text/event-stream": {}},
+}
+CHAT_COMPLETION_DOC = {
+    "description": "a `chat.completion` (JSON), or with `stream: true` Server-Sent Events: `chat.completion.chunk` "
+    "objects, the citations in the last one, then `data: [DONE]`.",
+    "content": {"application/json": {}, "text/event-stream": {}},
 }
 
 bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`")
@@ -164,14 +169,9 @@ async def chat_chunks(backend: Backend, question: str, flt: SearchFilter, k: int
 
 
 def _question_of(body: ChatCompletionRequest) -> str:
-    users = [m for m in body.messages if m.role == "user"]
-    if not users:
+    question = body.question()
+    if question is None:
         raise ApiError(422, "messages: no user message (its text is the question)")
-    question = users[-1].text()
-    if not question.strip():
-        raise ApiError(422, "messages: the last user message is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ApiError(422, f"messages: the question is over {MAX_QUESTION_CHARS} characters")
     return question
 
 
@@ -234,7 +234,7 @@ def _developer_routes(app: FastAPI) -> None:
         return await _article(request, law_id, article, lang)
 
     @app.post("/v1/chat/completions", tags=["developer"], summary="OpenAI-compatible chat completion",
-              responses={**ERRORS})  # fmt: skip
+              responses={200: CHAT_COMPLETION_DOC, **ERRORS})  # fmt: skip
     async def chat_completions(body: ChatCompletionRequest, request: Request, client: str = Depends(developer)):
         """The last user message is the question. The reply's content is the answer then `Sources:` (one
         `[n] law title — article (BO ref)` line each); extra top-level fields `citations` and
@@ -279,14 +279,14 @@ def _public_routes(app: FastAPI) -> None:
         return {"status": "ready", **details}
 
     @app.post("/chat/api/query", tags=["chat page"], summary="The chat page's question (public, streamed)",
-              responses={200: STREAM_DOC, **ERRORS})  # fmt: skip
+              responses={200: STREAM_DOC, **CHAT_ERRORS})  # fmt: skip
     async def chat_query(body: QueryRequest, request: Request, client: str = Depends(citizen)):
         """Same as `/v1/query` with `stream: true` (always streamed), without a key, rate-limited per IP."""
         return StreamingResponse(answer_stream(_backend(request), body), media_type="text/event-stream",
                                  headers=SSE_HEADERS)  # fmt: skip
 
     @app.get("/chat/api/articles/{law_id}/{article}", tags=["chat page"], summary="One article (public)",
-             responses={200: {"model": ArticleOut}, 404: {"model": ErrorResponse}})  # fmt: skip
+             responses={200: {"model": ArticleOut}, 404: {"model": ErrorResponse}, **CHAT_ERRORS})  # fmt: skip
     async def chat_article(request: Request, law_id: str = PathParam(max_length=100),
                            article: str = PathParam(max_length=40), lang: str | None = Query(None, pattern="^(fr|ar)$"),
                            client: str = Depends(citizen)):  # fmt: skip

@@ -49,6 +49,9 @@ def _validation_message(exc: RequestValidationError) -> str:
             parts.append(f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})")
             continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        if err.get("type") == "string_pattern_mismatch":  # the one pattern requests have: some non-blank text
+            parts.append(f"{where}: the text is blank")
+            continue
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
 
@@ -63,6 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's body decoding
+            return error_response(422, "the body is not valid UTF-8: send JSON text encoded in UTF-8")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such route: {request.method} {request.url.path} (see /docs)"
         elif exc.status_code == 405:

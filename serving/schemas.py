@@ -7,9 +7,9 @@ client's mistake gets a clear 422 instead of a silent guess.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from jarida.retrieval.store import SearchFilter
 
@@ -20,6 +20,22 @@ def _yyyymmdd(day: date | None) -> int | None:
     return int(day.strftime("%Y%m%d")) if day else None
 
 
+def _iso_day_only(value: object) -> object:
+    if value is not None and not isinstance(value, str):  # pydantic would read a number as a Unix time
+        raise ValueError("a day is written as a string, e.g. 2009-02-18")
+    return value
+
+
+def _whole_number(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value  # JSON Schema's 4.0 is 4
+
+
+Day = Annotated[date | None, BeforeValidator(_iso_day_only)]
+Count = Annotated[StrictInt, Field(ge=1, le=20), BeforeValidator(_whole_number)]  # articles: 1 to 20
+# The question: 1 to 2000 characters, not all blank; the same rule in the schema (`pattern`) and on the server.
+QuestionText = Annotated[StrictStr, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S")]
+
+
 class Filters(BaseModel):
     """Restrict the articles searched (every field optional)."""
 
@@ -27,8 +43,8 @@ class Filters(BaseModel):
     lang: Literal["fr", "ar"] | None = Field(None, description="only this language edition")
     law_id: StrictStr | None = Field(None, max_length=100, description="one text, e.g. `loi-09-08`, `code-travail`")
     text_type: StrictStr | None = Field(None, max_length=40, description="dahir, loi, decret, arrete, circulaire…")
-    date_from: date | None = Field(None, description="texts dated on or after this day (ISO, e.g. 2009-02-18)")
-    date_to: date | None = Field(None, description="texts dated on or before this day")
+    date_from: Day = Field(None, description="texts dated on or after this day (ISO, e.g. 2009-02-18)")
+    date_to: Day = Field(None, description="texts dated on or before this day")
 
     def search_filter(self) -> SearchFilter:
         """The retrieval filter these fields describe."""
@@ -69,17 +85,8 @@ class _Request(BaseModel):
 
 class _Question(_Request):
     model_config = ConfigDict(extra="forbid")
-    question: StrictStr = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, description="in French, Arabic or Darija (1 to 2000 characters)"
-    )
+    question: QuestionText = Field(description="in French, Arabic or Darija (1 to 2000 characters)")
     filters: Filters | None = None
-
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value
 
     def search_filter(self) -> SearchFilter:
         return self.filters.search_filter() if self.filters else SearchFilter()
@@ -88,29 +95,46 @@ class _Question(_Request):
 class QueryRequest(_Question):
     """A question to answer with cited articles."""
 
-    k: StrictInt | None = Field(None, ge=1, le=20, description="articles given to the model (default 5)")
+    k: Count | None = Field(None, description="articles given to the model (default 5)")
     stream: StrictBool = Field(False, description="answer as Server-Sent Events: `retrieved`, `delta`…, `done`")
 
 
 class SearchRequest(_Question):
     """A question to search articles for (no generated answer)."""
 
-    k: StrictInt = Field(10, ge=1, le=20, description="articles to return")
+    k: Count = Field(10, description="articles to return")
     mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="hybrid (default), dense or lexical")
 
 
-class ChatMessage(BaseModel):
-    """An OpenAI chat message; only `user` messages are read (the last one is the question)."""
+class TextPart(BaseModel):
+    """A text part of a user message (`{"type": "text", "text": ...}`)."""
 
     model_config = ConfigDict(extra="allow")
-    role: StrictStr
-    content: StrictStr | list[dict] | None = None
+    type: Literal["text"]
+    text: QuestionText
+
+
+class UserMessage(BaseModel):
+    """A user message: its text (a string, or one text part) is a question; the last one is asked."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["user"]
+    content: QuestionText | Annotated[list[TextPart], Field(min_length=1, max_length=1)]
 
     def text(self) -> str:
-        """The message's text (text parts joined when it is a list of parts)."""
-        if isinstance(self.content, list):
-            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
-        return self.content or ""
+        """The message's text."""
+        return self.content if isinstance(self.content, str) else self.content[0].text
+
+
+class OtherMessage(BaseModel):
+    """A message of another role: accepted, not read."""
+
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "assistant", "tool", "function"]
+    content: StrictStr | list[dict] | None = None
+
+
+HAS_USER_MESSAGE = {"contains": {"type": "object", "properties": {"role": {"const": "user"}}, "required": ["role"]}}
 
 
 class ChatCompletionRequest(_Request):
@@ -118,10 +142,17 @@ class ChatCompletionRequest(_Request):
 
     model_config = ConfigDict(extra="allow")
     model: StrictStr = Field("jarida", description="any name; jarida answers as `jarida`")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    messages: list[Annotated[UserMessage | OtherMessage, Field(discriminator="role")]] = Field(
+        min_length=1, max_length=100, json_schema_extra=HAS_USER_MESSAGE, description="at least one user message"
+    )
     stream: StrictBool = False
     filters: Filters | None = Field(None, description="jarida extension: restrict the articles searched")
-    k: StrictInt | None = Field(None, ge=1, le=20, description="jarida extension: articles given to the model")
+    k: Count | None = Field(None, description="jarida extension: articles given to the model")
+
+    def question(self) -> str | None:
+        """The last user message's text (None without one)."""
+        users = [m for m in self.messages if isinstance(m, UserMessage)]
+        return users[-1].text() if users else None
 
 
 class Error(BaseModel):

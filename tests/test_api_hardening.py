@@ -170,6 +170,13 @@ def test_chat_completion_parts_with_a_surrogate_get_422(api: Server, key: str) -
     assert_error(response, 422, "invalid_request")
 
 
+def test_a_body_that_is_not_utf8_gets_422(api: Server, key: str) -> None:
+    for route in ("/v1/query", "/chat/api/query"):
+        response = httpx.post(f"{api.url}{route}", content=b'{"question": "\xff\xfe"}',
+                              headers={**auth(key), "Content-Type": "application/json"})  # fmt: skip
+        assert "UTF-8" in assert_error(response, 422, "invalid_request")["message"]
+
+
 def test_security_headers_on_every_html_response(api: Server) -> None:
     for path in ("/", "/docs", "/redoc"):
         response = httpx.get(f"{api.url}{path}")
