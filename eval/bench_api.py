@@ -2,7 +2,10 @@
 then M on `/v1/query`, each phase for a fixed time. Reports throughput, p50/p95 latency, errors and the
 server's peak memory (VmHWM of the server and of its llama.cpp child).
 
-    python -m jarida.eval.bench_api --data-dir DIR [--seconds 30] [--search-clients 20] [--query-clients 4]
+    python -m jarida.eval.bench_api --data-dir DIR [--seconds 30] [--search-clients 20] [--query-clients 4] [--no-llm]
+
+A phase with 0 clients is skipped; `--no-llm` serves without the LLM (a search-only load test needs none). The
+exit status is 1 when any request failed.
 
 Questions come from `<eval_dir>/dev.jsonl` when present (else a few built-in ones). A key with a very high
 rate limit is created for the run and revoked at the end, so the requests go through the real key check.
@@ -136,11 +139,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    """`jarida serve` on 127.0.0.1:`port`; returns once it answers `/healthz`."""
+def start_server(data_dir: Path, port: int, log: Path, llm: bool = True) -> subprocess.Popen:
+    """`jarida serve` on 127.0.0.1:`port` (without the LLM unless `llm`); returns once it answers `/healthz`."""
     command = [sys.executable, "-m", "jarida.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    env = {**os.environ, **({} if llm else {"JARIDA_LLM_ENABLED": "false"})}
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -161,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--search-clients", type=int, default=20)
     parser.add_argument("--query-clients", type=int, default=4)
     parser.add_argument("--k", type=int, default=5, help="articles per search / per answer")
+    parser.add_argument("--no-llm", action="store_true", help="serve without the LLM (search-only load)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     settings = load_settings(data_dir=args.data_dir)
@@ -170,16 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     key = keys.create(name, per_minute=10_000_000)
     port = _free_port()
     log = settings.data_dir / "bench-api-server.log"
-    process = start_server(settings.data_dir, port, log)
+    process = start_server(settings.data_dir, port, log, llm=not args.no_llm)
     url = f"http://127.0.0.1:{port}"
     report: dict = {"questions": len(questions), "data_dir": str(settings.data_dir)}
     try:
         ready = httpx.get(f"{url}/readyz", timeout=30)
         report["readyz"] = ready.status_code
-        report["search"] = drive(url, key, "/v1/search", lambda q: {"question": q, "k": args.k}, questions,
-                                 args.search_clients, args.seconds).summary(args.search_clients)  # fmt: skip
-        report["query"] = drive(url, key, "/v1/query", lambda q: {"question": q, "k": args.k}, questions,
-                                args.query_clients, args.seconds).summary(args.query_clients)  # fmt: skip
+        body = lambda q: {"question": q, "k": args.k}  # noqa: E731
+        for phase, path, clients in (("search", "/v1/search", args.search_clients),
+                                     ("query", "/v1/query", args.query_clients)):  # fmt: skip
+            if clients:
+                report[phase] = drive(url, key, path, body, questions, clients, args.seconds).summary(clients)
         report["peak_rss_mib"] = {k: round(v / 1024, 1) for k, v in peak_rss_kib(process.pid).items()}
         report["peak_rss_mib"]["total"] = round(sum(report["peak_rss_mib"].values()), 1)
     finally:
@@ -190,21 +196,24 @@ def main(argv: list[str] | None = None) -> int:
             process.kill()
         keys.revoke(name)
         keys.close()
+    phases = [phase for phase in ("search", "query") if phase in report]
+    failed = 1 if any(report[phase]["errors"] for phase in phases) else 0
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
-        return 0
+        return failed
     print(f"jarida serve on {settings.data_dir} ({len(questions)} questions), readyz {report['readyz']}")
     print(f"{'phase':8} {'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} errors")
-    for phase in ("search", "query"):
+    for phase in phases:
         r = report[phase]
         print(f"{phase:8} {r['clients']:7} {r['requests']:8} {r['req_per_s']:7} {r['p50_ms'] or '-':>8} "
               f"{r['p95_ms'] or '-':>8} {r['max_ms'] or '-':>8} {r['errors']}")  # fmt: skip
-    print(f"answer statuses: {report['query']['answer_status']}")
-    for phase in ("search", "query"):
+    if "query" in report:
+        print(f"answer statuses: {report['query']['answer_status']}")
+    for phase in phases:
         for error in report[phase]["first_errors"]:
             print(f"{phase} error: {error}")
     print("peak RSS (VmHWM): " + ", ".join(f"{k} {v} MiB" for k, v in report["peak_rss_mib"].items()))
-    return 0
+    return failed
 
 
 if __name__ == "__main__":
