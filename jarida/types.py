@@ -51,6 +51,7 @@ class Citation:
     source: str = ""
     n: int = 0
     heading: str = ""
+    passage: str = ""  # the sentence(s) of the article that match the question, shown highlighted
 
     def to_dict(self) -> dict:
         return asdict(self)

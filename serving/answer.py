@@ -15,12 +15,14 @@ from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from jarida.catalogue import display_title, is_legal
 from jarida.retrieval.search import Hit, Searcher
 from jarida.retrieval.store import SearchFilter
 from jarida.types import Citation
 
 from .citations import SourcesLineFilter, check_answer
 from .llm import LLMClient, LLMUnavailable
+from .passages import matching_passage
 from .prompt import Excerpt, answer_language, build_messages, question_language
 
 log = logging.getLogger("jarida.serving")
@@ -79,15 +81,22 @@ class Event:
     answer: Answer | None = None
 
 
-def citation_of(n: int, hit: Hit) -> Citation:
-    """The `[n]` citation for a retrieved hit."""
+def citation_of(n: int, hit: Hit, question: str = "") -> Citation:
+    """The `[n]` citation for a retrieved hit: the catalogue's title, and the passage matching `question`."""
     p = hit.payload
     pages = p.get("pages") or []
+    title = display_title(hit.law_id, hit.lang, p.get("law_title", ""), p.get("text_type", ""), hit.article)
     return Citation(
-        law_id=hit.law_id, article=hit.article, lang=hit.lang, law_title=p.get("law_title", ""),
+        law_id=hit.law_id, article=hit.article, lang=hit.lang, law_title=title,
         bo_ref=p.get("bo_ref", ""), page=pages[0] if pages else None, excerpt=hit.text[:EXCERPT_CHARS],
         score=round(hit.score, 4), source=p.get("source", ""), n=n, heading=p.get("heading", ""),
+        passage=matching_passage(question, hit.text) if question else "",
     )  # fmt: skip
+
+
+def legal_first(hits: list[Hit]) -> list[Hit]:
+    """The hits in their order, plain documents (opinions, reports) after every legal article."""
+    return sorted(hits, key=lambda h: not is_legal(h.payload.get("text_type", ""), h.article))
 
 
 REFUSAL = re.compile(
@@ -172,8 +181,8 @@ class Answerer:
         question = question.strip()
         q_lang = question_language(question)
         lang = answer_language(q_lang, question)
-        hits = self.searcher.search(question, k=k or RETRIEVED_ARTICLES, flt=flt, editions=False)
-        retrieved = [citation_of(n, hit) for n, hit in enumerate(hits, start=1)]
+        hits = legal_first(self.searcher.search(question, k=k or RETRIEVED_ARTICLES, flt=flt, editions=False))
+        retrieved = [citation_of(n, hit, question) for n, hit in enumerate(hits, start=1)]
         timings = {"retrieval_ms": round(1000 * (time.perf_counter() - started), 1)}
         yield Event("retrieved", retrieved=retrieved)
         result = Answer(question, lang, q_lang, "no_match", NO_MATCH[lang], retrieved=retrieved, timings=timings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import anyio
 import httpx
 
+from jarida.catalogue import display_title
 from jarida.records import ArticleStore
 from jarida.redact import redact
 from jarida.retrieval.search import Hit
@@ -93,7 +94,10 @@ class Backend:
                 found = [a for a in store.articles(law_id=law_id, lang=lang) if a.article.lower() == wanted]
             finally:
                 store.close()
-            return [{name: getattr(a, name) for name in EDITION_FIELDS} for a in found]
+            editions = [{name: getattr(a, name) for name in EDITION_FIELDS} for a in found]
+            for edition, a in zip(editions, found, strict=True):
+                edition["law_title"] = display_title(a.law_id, a.lang, a.law_title, a.text_type, a.article)
+            return editions
 
         return await anyio.to_thread.run_sync(read, limiter=self.search_limiter)
 

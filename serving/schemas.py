@@ -181,6 +181,7 @@ class CitationOut(BaseModel):
     source: str
     n: int
     heading: str
+    passage: str = Field("", description="the sentence(s) of the article that match the question")
 
 
 class AnswerOut(BaseModel):
