@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from jarida.ui.i18n import translations
 from tests.conftest import REPO, corpus_path, llm_settings
 
 pytest.importorskip("streamlit")
@@ -22,6 +23,10 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 APP = REPO / "ui" / "app.py"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+
+
+fr = translations("fr").gettext  # the workspace's default language
+BUSY = fr("Worker: **{state}**").format(state=fr("busy"))
 
 
 def scanned_pdf(path: Path, pages: list[list[str]], dpi: int = 200) -> Path:
@@ -108,7 +113,7 @@ def ask(at: AppTest, question: str, search_only: bool = False, **filters: str) -
     at.checkbox(key="search_only").set_value(search_only)
     for key, value in filters.items():
         at.selectbox(key=key).set_value(value)
-    next(b for b in at.button if b.label == "Ask").click()
+    next(b for b in at.button if b.label == fr("Ask")).click()
     at.run(timeout=600)  # SmolLM2 is fast, but the CPUs may be shared
     assert not at.exception, at.exception
     return at
@@ -150,7 +155,7 @@ def test_feedback_saved_and_exported_as_eval_questions(ui_env: Path) -> None:
     at.text_input(key="fb_law").input("loi-09-08")
     at.text_input(key="fb_article").input("7")
     at.selectbox(key="fb_kind").set_value("rights")
-    next(b for b in at.button if b.label == "Save feedback").click()
+    next(b for b in at.button if b.label == fr("Save feedback")).click()
     at.run()
     assert not at.exception, at.exception
     assert any("Feedback #" in s.value for s in at.success), texts(at)
@@ -175,23 +180,25 @@ def test_ingest_in_background_then_searchable(ui_env: Path, tmp_path: Path) -> N
     pdf = scanned_pdf(tmp_path / f"registres-{token}.pdf", registry_law(token))
     at = started_app()
     at.sidebar.radio(key="nav").set_value("ingest").run()
-    assert "Worker: **idle**" in texts(at)
+    assert fr("Worker: **{state}**").format(state=fr("idle")) in texts(at)
     at.file_uploader(key="upload_files").set_value((pdf.name, pdf.read_bytes(), "application/pdf"))
-    next(b for b in at.button if b.label == "Ingest").click()
+    next(b for b in at.button if b.label == fr("Ingest")).click()
     at.run()  # the click's run returns while the worker reads the pages (OCR takes seconds)
     assert not at.exception, at.exception
     page = texts(at)
     assert any("started" in s.value for s in at.success)
     # responsiveness: the click's run has returned and the script reruns, while the worker is still busy with
     # the job (an ingest inside the script run would have finished, or still block, before these lines)
-    assert "Worker: **busy**" in page
+    assert fr("Worker: **{state}**").format(state=fr("busy")) in page
     for _ in range(2):
         at.run()
         assert not at.exception
-        assert "Worker: **busy**" in texts(at), "the job ended before the reruns: the worker is not in the background"
+        assert fr("Worker: **{state}**").format(state=fr("busy")) in texts(at), (
+            "the job ended before the reruns: the worker is not in the background"
+        )
     assert "reading pages" in texts(at) or "queued" in texts(at)  # the job's live state is on the page
     deadline = time.monotonic() + 300
-    while "Worker: **busy**" in texts(at):
+    while fr("Worker: **{state}**").format(state=fr("busy")) in texts(at):
         assert time.monotonic() < deadline, "ingest did not finish in 300 s"
         time.sleep(1)
         at.run()
@@ -201,7 +208,7 @@ def test_ingest_in_background_then_searchable(ui_env: Path, tmp_path: Path) -> N
     row = table.iloc[0]
     assert row["file"] == pdf.name and row["status"] == "done"
     assert row["OCR pages"] == 2 and row["articles found"] == 4
-    assert "Index:" in page and "embedded" in page
+    assert fr("Index: {report}").format(report="") in page and "embedded" in page
     # searchable right after: a question about the new text finds it
     at.sidebar.radio(key="nav").set_value("ask").run()
     ask(at, f"Combien de temps le service du {token} conserve-t-il un registre ?", search_only=True)
@@ -215,9 +222,9 @@ def test_ingest_in_background_then_searchable(ui_env: Path, tmp_path: Path) -> N
     assert not at.exception, at.exception
     assert len(at.image) == 1, texts(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Read by"] == "OCR"
-    assert float(metrics["OCR confidence"].split("/")[0]) > 80
-    assert int(metrics["Article words found"].rstrip("%")) >= 80
+    assert metrics[fr("Read by")] == "OCR"
+    assert float(metrics[fr("OCR confidence")].split("/")[0]) > 80
+    assert int(metrics[fr("Article words found")].rstrip("%")) >= 80
 
 
 def test_browse_lookup_and_corpus_dashboard(ui_env: Path) -> None:
@@ -232,7 +239,7 @@ def test_browse_lookup_and_corpus_dashboard(ui_env: Path) -> None:
     assert "Édition française" in texts(at) and not at.exception
     at.button(key="back").click().run()
     at.text_input(key="lookup_ref").input("article 12 de la loi 09-08")
-    next(b for b in at.button if b.label == "Open").click()
+    next(b for b in at.button if b.label == fr("Open")).click()
     at.run()
     assert not at.exception, at.exception
     assert at.session_state["opened"]["law_id"] == "loi-09-08" and at.session_state["opened"]["article"] == "12"
@@ -240,6 +247,8 @@ def test_browse_lookup_and_corpus_dashboard(ui_env: Path) -> None:
     at.sidebar.radio(key="nav").set_value("corpus").run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["Articles"].replace(",", "")) >= 133 and "Pages read by OCR" in metrics
+    assert int(metrics[fr("Articles")].replace(",", "")) >= 133 and fr("Pages read by OCR") in metrics
     headings = [h.value for h in at.subheader]
-    assert "Texts by type" in headings and "Texts by year" in headings and "Articles by language" in headings
+    assert (
+        fr("Texts by type") in headings and fr("Texts by year") in headings and fr("Articles by language") in headings
+    )

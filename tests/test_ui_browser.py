@@ -132,7 +132,7 @@ def _ask(browser, url: str, question: str, shot: str, lang_filter: str = "") -> 
     if lang_filter:
         page.locator("[data-testid='stSelectbox']").first.click()
         page.get_by_role("option", name=lang_filter).click()
-    page.get_by_role("button", name="Ask").click()
+    page.get_by_role("button", name="Demander").click()
     page.locator(".jarida-answer, .jarida-notice, [data-testid='stAlert']").first.wait_for(timeout=600_000)
     _idle(page)
     path = artifacts() / shot
@@ -149,18 +149,18 @@ def test_ask_french_and_arabic_and_scan_screenshots(server: str, browser) -> Non
         "De quel délai disposent les responsables de traitements existants pour se conformer à la loi 09-08 ?",
         "ui-ask-fr.png",
     )
-    assert "Question:" in body and ("Cited articles" in body or "Other retrieved articles" in body)
+    assert "Question :" in body and ("Articles cités" in body or "Articles les plus proches" in body)
     body = _ask(
         browser, server, "ما المقصود بالمعطيات ذات الطابع الشخصي حسب القانون 09.08؟", "ui-ask-ar.png", "العربية"
     )
-    assert "Question:" in body and ("Cited articles" in body or "Other retrieved articles" in body)
+    assert "Question :" in body and ("Articles cités" in body or "Articles les plus proches" in body)
 
     page = browser.new_page(viewport={"width": 1400, "height": 1250})
     page.goto(f"{server}/?law=decret-2-26-530&article=1&lang=ar&scan=1", timeout=120_000)
     page.locator("[data-testid='stImage'] img").first.wait_for(timeout=120_000)
     _idle(page)
     text = page.inner_text("body")
-    assert "Read by" in text and "OCR confidence" in text
+    assert "Lu par" in text and "Confiance OCR" in text
     page.screenshot(path=str(artifacts() / "ui-scan.png"), full_page=True)
     page.close()
     for name in ("ui-ask-fr.png", "ui-ask-ar.png", "ui-scan.png"):

@@ -71,7 +71,7 @@ def test_digitised_article_has_no_scan(settings: Settings) -> None:
     store = ArticleStore(settings.db_path)
     try:
         article = next(store.articles())
-        with pytest.raises(ScanUnavailable, match="digitised"):
+        with pytest.raises(ScanUnavailable, match="numérisé"):  # the French interface: "digitised"
             render_scan(settings, store, article)
     finally:
         store.close()
@@ -99,7 +99,7 @@ def test_pdf_export_by_chromium_keeps_arabic() -> None:
 
 def test_pdf_export_without_chromium_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JARIDA_CHROMIUM", "/nonexistent/chromium")
-    with pytest.raises(export.ExportError, match="install it"):
+    with pytest.raises(export.ExportError, match="installez-le"):  # the French interface: "install it"
         export.to_pdf(_answer())
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from jarida.ui import article_view, ask_view, browse_view, dashboard_view, feedback_view, ingest_view, navigation
+from jarida.ui import article_view, ask_view, browse_view, dashboard_view, feedback_view, i18n, ingest_view, navigation
+from jarida.ui.i18n import _
 from jarida.ui.resources import current_settings
 
 VIEWS = {
@@ -21,17 +22,25 @@ def main() -> None:
     st.set_page_config(page_title="jarida — Bulletin officiel", page_icon="📜", layout="wide")
     settings = current_settings()
     navigation.apply_query_params()
+    i18n.apply_language()
     with st.sidebar:
         st.title("jarida")
-        st.caption("Bulletin officiel du Royaume du Maroc — espace de travail")
+        st.caption(_("Bulletin officiel of the Kingdom of Morocco — workspace"))
         st.radio(
-            "Section",
+            "Langue · اللغة",
+            list(i18n.LANGUAGES),
+            format_func=i18n.LANGUAGES.get,
+            key=i18n.LANG_KEY,
+            horizontal=True,
+        )
+        st.radio(
+            _("Section"),
             list(navigation.SECTIONS),
-            format_func=navigation.SECTIONS.get,
+            format_func=lambda key: _(navigation.SECTIONS[key]),
             key=navigation.NAV_KEY,
             on_change=navigation.close_article,
         )
-        st.caption(f"Data: `{settings.data_dir}`")
+        st.caption(_("Data: `{path}`").format(path=settings.data_dir))
     if navigation.opened():
         article_view.render(settings)
     else:

@@ -14,14 +14,19 @@ from jarida.types import Citation
 
 from . import data, export, navigation
 from .feedback import KINDS, VERDICTS, Feedback, FeedbackStore, gold_for
+from .i18n import N_, _, current, lang_name, text_lang, type_label
 from .resources import stack
 
-LANGS = {"": "Any language", "fr": "Français", "ar": "العربية"}
+LANGS = {"": N_("Any language"), "fr": "Français", "ar": "العربية"}
 STATUS = {
-    "grounded": ("success", "Grounded in the cited articles"),
-    "no_match": ("warning", "No indexed article answers this question"),
-    "llm_unavailable": ("warning", "Language model unavailable: closest articles, no written answer"),
+    "grounded": ("success", N_("Grounded in the cited articles")),
+    "no_match": ("warning", N_("No indexed article answers this question")),
+    "llm_unavailable": ("warning", N_("Language model unavailable: closest articles, no written answer")),
 }
+KIND_LABELS = {
+    "fact": N_("fact"), "deadline": N_("deadline"), "definition": N_("definition"), "number": N_("number"),
+    "penalty": N_("penalty"), "procedure": N_("procedure"), "rights": N_("rights"), "unanswerable": N_("unanswerable"),
+}  # fmt: skip
 SEARCH_ONLY = {
     "fr": "Recherche seule : les articles les plus proches de la question, sans réponse rédigée.",
     "ar": "بحث فقط: أقرب المواد إلى السؤال، دون جواب محرر.",
@@ -39,17 +44,34 @@ def rtl_block(text: str, lang: str, css_class: str = "jarida-text") -> str:
     )
 
 
+def passage_block(c: Citation) -> str:
+    """HTML for the article's passage that matches the question, highlighted (<mark>), in the article's direction."""
+    direction = "rtl" if c.lang == "ar" else "ltr"
+    text = html.escape(c.passage or " ".join(c.excerpt.split())[:240])
+    return (
+        f'<blockquote class="jarida-passage" dir="{direction}" lang="{c.lang or "fr"}" style="margin:0 0 1em;'
+        f'line-height:1.7"><mark style="background:#fff3b0;color:#1a1a1a">{text}</mark></blockquote>'
+    )
+
+
 def _filters(settings: Settings) -> SearchFilter:
     with data.article_store(settings) as store:
         laws = data.laws(store.db)
         types = data.text_types(store.db)
-    titles = {law.law_id: f"{law.title[:70]} ({law.law_id})" for law in laws}
+    titles = {law.law_id: f"{data.shown_title(law, current())[:70]} ({law.law_id})" for law in laws}
     c1, c2, c3, c4 = st.columns([1, 2, 1, 2])
-    lang = c1.selectbox("Language", list(LANGS), format_func=LANGS.get, key="f_lang")
-    law = c2.selectbox("Law", ["", *titles], format_func=lambda k: titles.get(k, "Any law"), key="f_law")
-    text_type = c3.selectbox("Text type", ["", *types], format_func=lambda t: t or "Any type", key="f_type")
+    lang = c1.selectbox(_("Language"), list(LANGS), format_func=lambda k: _(LANGS[k]), key="f_lang")
+    law = c2.selectbox(_("Law"), ["", *titles], format_func=lambda k: titles.get(k, _("Any law")), key="f_law")
+    text_type = c3.selectbox(
+        _("Text type"), ["", *types], format_func=lambda t: type_label(t) if t else _("Any type"), key="f_type"
+    )
     dates = c4.date_input(
-        "Text date between", value=(), min_value=dt.date(1900, 1, 1), key="f_dates", help="Leave empty for any date"
+        _("Text date between"),
+        value=(),
+        min_value=dt.date(1900, 1, 1),
+        key="f_dates",
+        help=_("Leave empty for any date"),
+        format="DD/MM/YYYY",
     )
     start = end = None
     if isinstance(dates, tuple | list) and dates:
@@ -63,12 +85,12 @@ def _filters(settings: Settings) -> SearchFilter:
 def _ask(settings: Settings, question: str, flt: SearchFilter, search_only: bool = False) -> Answer | None:
     """Stream the answer into the page; returns the checked Answer (search only: the closest articles)."""
     events = stack(settings).stream(question, flt, retrieval_only=search_only)
-    with st.spinner("Searching the texts…"):  # waits for the indexer if it is writing (the Stack's index lock)
+    with st.spinner(_("Searching the texts…")):  # waits for the indexer if it is writing (the Stack's index lock)
         next(events)  # the retrieved articles: the search itself
     box = st.empty()
     written = ""
     answer = None
-    lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in question) else "fr"
+    lang = text_lang(question)
     for event in events:
         if event.kind == "delta":
             written += event.text
@@ -83,22 +105,24 @@ def _ask(settings: Settings, question: str, flt: SearchFilter, search_only: bool
 
 def _citation_button(c: Citation, key: str) -> None:
     number = c.heading or (f"المادة {c.article}" if c.lang == "ar" else f"Article {c.article}")
-    label = f"[{c.n}] {c.law_title[:60]} — {number} ({c.lang})"
+    label = f"[{c.n}] {c.law_title[:60]} — {number} ({lang_name(c.lang)})"
+    ref = c.bo_ref or _("BO reference not recorded")
     st.button(
         label,
         key=key,
         on_click=navigation.open_article,
         args=(c.law_id, c.article, c.lang),
-        help=f"{c.bo_ref or 'BO reference not recorded'} — open the article (French and Arabic editions)",
+        help=_("{ref} — open the article (French and Arabic editions)").format(ref=ref),
     )
+    st.markdown(passage_block(c), unsafe_allow_html=True)
 
 
 def show_answer(settings: Settings, answer: Answer) -> None:
     """The answer, its status, its citations as buttons to the article view, feedback and export."""
     kind, label = STATUS.get(answer.status, ("info", answer.status))
     if answer.notice in SEARCH_ONLY.values():
-        kind, label = "info", "Search only: the closest articles, no written answer"
-    getattr(st, kind)(label)
+        kind, label = "info", N_("Search only: the closest articles, no written answer")
+    getattr(st, kind)(_(label))
     if answer.answer:
         st.markdown(rtl_block(answer.answer, answer.lang, "jarida-answer"), unsafe_allow_html=True)
     if answer.notice:
@@ -107,33 +131,31 @@ def show_answer(settings: Settings, answer: Answer) -> None:
         st.caption(f"⚠ {flag}")
     cited = answer.citations
     if cited:
-        st.subheader("Cited articles")
+        st.subheader(_("Cited articles"))
         for c in cited:
             _citation_button(c, f"cite-{c.n}")
-            if c.excerpt:
-                st.markdown(
-                    rtl_block(" ".join(c.excerpt.split())[:240] + "…", c.lang, "jarida-excerpt"), unsafe_allow_html=True
-                )
     others = [c for c in answer.retrieved if c not in cited]
-    if others:
-        with st.expander(f"Other retrieved articles ({len(others)})", expanded=not cited):
-            for c in others:
-                _citation_button(c, f"retrieved-{c.n}")
+    if others:  # every listed article shows its matching passage, refused answers included
+        st.subheader(_("Closest articles (to check)") if not cited else _("Other retrieved articles"))
+        for c in others:
+            _citation_button(c, f"retrieved-{c.n}")
     _feedback_form(settings, answer)
     _export(answer)
 
 
 def _feedback_form(settings: Settings, answer: Answer) -> None:
-    with st.expander("Feedback on this answer", expanded=False), st.form("feedback", clear_on_submit=True):
-        verdict = st.radio("Verdict", list(VERDICTS), format_func=VERDICTS.get, horizontal=True, key="fb_verdict")
-        st.caption("Wrong citation or missing article: give the article that answers the question.")
+    with st.expander(_("Feedback on this answer"), expanded=False), st.form("feedback", clear_on_submit=True):
+        verdict = st.radio(
+            _("Verdict"), list(VERDICTS), format_func=lambda v: _(VERDICTS[v]), horizontal=True, key="fb_verdict"
+        )
+        st.caption(_("Wrong citation or missing article: give the article that answers the question."))
         c1, c2, c3 = st.columns([2, 1, 1])
-        law_id = c1.text_input("Law id (e.g. loi-09-08)", key="fb_law")
-        article = c2.text_input("Article", key="fb_article")
-        kind = c3.selectbox("Question kind", KINDS, key="fb_kind")
-        expected = st.text_area("Right answer (optional)", key="fb_expected", height=70)
-        comment = st.text_input("Comment (optional)", key="fb_comment")
-        if st.form_submit_button("Save feedback"):
+        law_id = c1.text_input(_("Law id (e.g. loi-09-08)"), key="fb_law")
+        article = c2.text_input(_("Article"), key="fb_article")
+        kind = c3.selectbox(_("Question kind"), KINDS, format_func=lambda k: _(KIND_LABELS.get(k, k)), key="fb_kind")
+        expected = st.text_area(_("Right answer (optional)"), key="fb_expected", height=70)
+        comment = st.text_input(_("Comment (optional)"), key="fb_comment")
+        if st.form_submit_button(_("Save feedback")):
             cited = [{"law_id": c.law_id, "article": c.article, "lang": c.lang} for c in answer.citations]
             named = [{"law_id": law_id, "article": article}] if law_id and article else []
             fb = Feedback(
@@ -154,60 +176,70 @@ def _feedback_form(settings: Settings, answer: Answer) -> None:
             finally:
                 store.close()
     if saved := st.session_state.get("feedback_saved"):
-        st.success(f"Feedback #{saved} saved — see the Feedback section to export it as evaluation questions.")
+        st.success(
+            _("Feedback #{n} saved — see the Feedback section to export it as evaluation questions.").format(n=saved)
+        )
 
 
 def _export(answer: Answer) -> None:
     c1, c2, c3 = st.columns([1, 1, 3])
     c1.download_button(
-        "Export Markdown",
+        _("Export Markdown"),
         export.to_markdown(answer),
         file_name="jarida-answer.md",
         mime="text/markdown",
         key="export_md",
     )
-    if c2.button("Prepare PDF", key="export_pdf"):
+    if c2.button(_("Prepare PDF"), key="export_pdf"):
         try:
-            with st.spinner("Printing with Chromium…"):
+            with st.spinner(_("Printing with Chromium…")):
                 st.session_state["answer_pdf"] = export.to_pdf(answer)
         except export.ExportError as exc:
             st.session_state.pop("answer_pdf", None)
             c3.error(str(exc))
     if pdf := st.session_state.get("answer_pdf"):
         c3.download_button(
-            "Download PDF", pdf, file_name="jarida-answer.pdf", mime="application/pdf", key="export_pdf_download"
+            _("Download PDF"), pdf, file_name="jarida-answer.pdf", mime="application/pdf", key="export_pdf_download"
         )
 
 
 def render(settings: Settings) -> None:
     """The Ask section."""
-    st.header("Ask the Bulletin officiel")
+    st.header(_("Ask the Bulletin officiel"))
     held = stack(settings)
     if held.llm_error:
-        st.warning(f"The language model did not start ({held.llm_error[:200]}): answers show the closest articles.")
+        st.warning(
+            _("The language model did not start ({error}): answers show the closest articles.").format(
+                error=held.llm_error[:200]
+            )
+        )
     elif held.llm is None:
-        st.info("The language model is switched off (setting `llm_enabled`): answers show the closest articles.")
+        st.info(_("The language model is switched off (setting `llm_enabled`): answers show the closest articles."))
     with st.form("ask"):
         question = st.text_input(
-            "Question (français, العربية, الدارجة)",
+            _("Question (français, العربية, الدارجة)"),
             key="question",
-            placeholder="Ex. : Quelles sont les sanctions prévues par la loi 09-08 ?",
+            placeholder=_("E.g.: What penalties does law 09-08 provide?"),
         )
         flt = _filters(settings)
         c1, c2 = st.columns([1, 4])
-        asked = c1.form_submit_button("Ask", type="primary")
-        search_only = c2.checkbox("Search only (the closest articles, no written answer: faster)", key="search_only")
+        asked = c1.form_submit_button(_("Ask"), type="primary")
+        search_only = c2.checkbox(_("Search only (the closest articles, no written answer: faster)"), key="search_only")
     if asked:
         if not question.strip():
-            st.error("The question is empty.")
+            st.error(_("The question is empty."))
             return
         if held.retrieval.store.count() == 0:
-            st.error("No indexed articles yet: ingest texts in the Ingest section first.")
+            st.error(_("No indexed articles yet: ingest texts in the Ingest section first."))
             return
         st.session_state.pop("feedback_saved", None)
         st.session_state.pop("answer_pdf", None)
         st.session_state["answer"] = _ask(settings, question, flt, search_only)
     answer: Answer | None = st.session_state.get("answer")
     if answer is not None:
-        st.markdown(f"**Question:** {html.escape(answer.question)}")
+        asked_label = _("Question:")
+        st.markdown(
+            f"**{html.escape(asked_label)}** " + rtl_block(answer.question, text_lang(answer.question), "jarida-q"),
+            unsafe_allow_html=True,
+        )
         show_answer(settings, answer)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
+from jarida.catalogue import display_title
 from jarida.records import ArticleStore
 from jarida.settings import Settings
 from jarida.types import Article
@@ -53,6 +54,11 @@ def laws(db: sqlite3.Connection) -> list[LawEntry]:
     return [
         LawEntry(r[0], r[1] or r[0], r[2] or "", r[3] or "", tuple(sorted((r[4] or "").split(","))), r[5]) for r in rows
     ]
+
+
+def shown_title(law: LawEntry, lang: str) -> str:
+    """The law's one display title in `lang` (the catalogue's; a plain document is named as non-legal)."""
+    return display_title(law.law_id, lang, law.title, law.text_type, "")
 
 
 def text_types(db: sqlite3.Connection) -> list[str]:

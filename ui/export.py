@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jarida.serving.answer import Answer
 from jarida.types import Citation
+from jarida.ui.i18n import N_, _
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Headless, offline: no background connections (refused on a closed network), no sandbox (root in containers).
@@ -30,10 +31,20 @@ HEADLESS_CHROMIUM_ARGS = [
 ]
 CHROMIUM_ARGS = [*HEADLESS_CHROMIUM_ARGS, "--no-pdf-header-footer"]
 STATUS_LABEL = {
-    "grounded": "Answer grounded in the cited articles",
-    "no_match": "No article answers this question",
-    "llm_unavailable": "Language model unavailable: the closest articles",
+    "grounded": N_("Answer grounded in the cited articles"),
+    "no_match": N_("No article answers this question"),
+    "llm_unavailable": N_("Language model unavailable: the closest articles"),
 }
+
+
+def _status(status: str) -> str:
+    return _(STATUS_LABEL[status]) if status in STATUS_LABEL else status
+
+
+def _footer(when: datetime) -> str:
+    return _("Exported by jarida on {when}. Check the articles in the Bulletin officiel.").format(
+        when=f"{when:%d/%m/%Y %H:%M}"
+    )
 
 
 class ExportError(RuntimeError):
@@ -54,7 +65,8 @@ def _cite_line(c: Citation) -> str:
     if c.bo_ref:
         parts.append(c.bo_ref)
     if c.page:
-        parts.append(f"p. {c.page} of {c.source}" if c.source else f"p. {c.page}")
+        where = _("p. {page} of {source}") if c.source else _("p. {page}")
+        parts.append(where.format(page=c.page, source=c.source))
     return ", ".join(parts)
 
 
@@ -66,20 +78,20 @@ def shown_citations(answer: Answer) -> list[Citation]:
 def to_markdown(answer: Answer, when: datetime | None = None) -> str:
     """The answer, its status and its citations as Markdown."""
     when = when or datetime.now()
-    lines = [f"# {answer.question}", "", f"*{STATUS_LABEL.get(answer.status, answer.status)}*", ""]
+    lines = [f"# {answer.question}", "", f"*{_status(answer.status)}*", ""]
     if answer.answer:
         lines += [answer.answer, ""]
     if answer.notice:
         lines += [f"> {answer.notice}", ""]
     cited = shown_citations(answer)
     if cited:
-        lines += ["## Sources", ""]
+        lines += ["## " + _("Sources"), ""]
         for c in cited:
             lines.append(f"[{c.n}] {_cite_line(c)}")
             if c.excerpt:
                 lines.append(f"    > {' '.join(c.excerpt.split())}")
         lines.append("")
-    lines.append(f"_Exported by jarida on {when:%Y-%m-%d %H:%M}. Check the articles in the Bulletin officiel._")
+    lines.append(f"_{_footer(when)}_")
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +107,7 @@ def to_html(answer: Answer, when: datetime | None = None) -> str:
     esc = html.escape
     body = [
         f'<h1 dir="{_dir(answer.question)}">{esc(answer.question)}</h1>',
-        f'<p class="status">{esc(STATUS_LABEL.get(answer.status, answer.status))}</p>',
+        f'<p class="status">{esc(_status(answer.status))}</p>',
     ]
     for para in (answer.answer or "").split("\n"):
         if para.strip():
@@ -104,7 +116,7 @@ def to_html(answer: Answer, when: datetime | None = None) -> str:
         body.append(f'<blockquote dir="{_dir(answer.notice)}">{esc(answer.notice)}</blockquote>')
     cited = shown_citations(answer)
     if cited:
-        body.append('<h2>Sources</h2><ol class="sources">')
+        body.append(f'<h2>{esc(_("Sources"))}</h2><ol class="sources">')
         for c in cited:
             excerpt = " ".join(c.excerpt.split())
             body.append(
@@ -117,9 +129,7 @@ def to_html(answer: Answer, when: datetime | None = None) -> str:
                 + "</li>"
             )
         body.append("</ol>")
-    body.append(
-        f'<p class="foot">Exported by jarida on {when:%Y-%m-%d %H:%M}. Check the articles in the Bulletin officiel.</p>'
-    )
+    body.append(f'<p class="foot">{esc(_footer(when))}</p>')
     style = (
         "body{font-family:'Noto Sans','Noto Naskh Arabic','Noto Sans Arabic','DejaVu Sans',sans-serif;"
         "margin:2cm;line-height:1.5;color:#111}h1{font-size:1.4em}.status{color:#555;font-style:italic}"
@@ -138,8 +148,10 @@ def to_pdf(answer: Answer, chromium: str | None = None, timeout: float = 60) -> 
     browser = chromium or find_chromium()
     if not browser:
         raise ExportError(
-            "PDF export needs Chromium or Chrome, which was not found: install it (Debian: apt install chromium) or "
-            "set JARIDA_CHROMIUM to its path. The Markdown export works without it."
+            _(
+                "PDF export needs Chromium or Chrome, which was not found: install it (Debian: apt install chromium) "
+                "or set JARIDA_CHROMIUM to its path. The Markdown export works without it."
+            )
         )
     with tempfile.TemporaryDirectory(prefix="jarida-export-") as tmp:
         page, out = Path(tmp) / "answer.html", Path(tmp) / "answer.pdf"
@@ -148,7 +160,11 @@ def to_pdf(answer: Answer, chromium: str | None = None, timeout: float = 60) -> 
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ExportError(f"Chromium could not print the PDF ({exc})") from exc
+            raise ExportError(_("Chromium could not print the PDF ({error})").format(error=exc)) from exc
         if not out.is_file() or out.stat().st_size == 0:
-            raise ExportError(f"Chromium made no PDF (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+            raise ExportError(
+                _("Chromium made no PDF (exit {code}): {detail}").format(
+                    code=done.returncode, detail=done.stderr.strip()[-300:]
+                )
+            )
         return out.read_bytes()

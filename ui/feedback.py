@@ -13,7 +13,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-VERDICTS = {"helpful": "Helpful", "wrong_citation": "Wrong citation", "missing_article": "Missing article"}
+from .i18n import N_
+
+# English labels marked for the catalogue (ui/i18n.py); the views translate them where shown.
+VERDICTS = {"helpful": N_("Helpful"), "wrong_citation": N_("Wrong citation"), "missing_article": N_("Missing article")}
 KINDS = ("fact", "deadline", "definition", "number", "penalty", "procedure", "rights", "unanswerable")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (

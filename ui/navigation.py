@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-SECTIONS = {"ask": "Ask", "browse": "Browse", "ingest": "Ingest", "corpus": "Corpus", "feedback": "Feedback"}
+from .i18n import N_
+
+SECTIONS = {"ask": N_("Ask"), "browse": N_("Browse"), "ingest": N_("Ingest"), "corpus": N_("Corpus"),
+            "feedback": N_("Feedback")}  # fmt: skip
 NAV_KEY = "nav"
 
 

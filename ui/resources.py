@@ -37,7 +37,7 @@ def current_settings() -> Settings:
     return load_settings(data_dir=data_dir_argument())
 
 
-@st.cache_resource(show_spinner="Loading the search index and the language model…")
+@st.cache_resource(show_spinner="Chargement de l'index et du modèle de langue… · جارٍ تحميل الفهرس والنموذج اللغوي…")
 def _own_stack(key: str, _settings: Settings) -> Stack:
     stack = open_stack(_settings)
     atexit.register(stack.close)

@@ -22,6 +22,7 @@ from jarida.normalize import index_form
 from jarida.records import ArticleStore, PageRecord
 from jarida.settings import Settings
 from jarida.types import Article
+from jarida.ui.i18n import _
 
 DISPLAY_DPI = 110
 MIN_RUN = 2  # aligned runs shorter than this many words are chance matches
@@ -188,13 +189,17 @@ def render_scan(
     """The article's page `page` (default: its first) rendered with the article's lines highlighted."""
     if article.method == "digitised" or not article.pages:
         raise ScanUnavailable(
-            "This article comes from a digitised text (JSONL): there is no scanned page to show. "
-            "Check it against the Bulletin officiel issue: " + (article.bo_ref or "reference not recorded") + "."
+            _(
+                "This article comes from a digitised text (JSONL): there is no scanned page to show. "
+                "Check it against the Bulletin officiel issue: {ref}."
+            ).format(ref=article.bo_ref or _("reference not recorded"))
         )
     source = store.source(article.source)
     if source is None or not source.path or not Path(source.path).is_file():
         where = source.path if source else article.source
-        raise ScanUnavailable(f"The source file {where} is no longer where it was ingested from: no scan to show.")
+        raise ScanUnavailable(
+            _("The source file {path} is no longer where it was ingested from: no scan to show.").format(path=where)
+        )
     page = page if page in article.pages else article.pages[0]
     path = Path(source.path)
     record = next((p for p in store.pages(article.source) if p.page == page), None)
@@ -229,5 +234,5 @@ def render_scan(
         wanted,
     )
     if not boxes:
-        result.note = "The article's words were not found on this page: compare the text by eye."
+        result.note = _("The article's words were not found on this page: compare the text by eye.")
     return result
