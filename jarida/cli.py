@@ -247,6 +247,10 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epochs(args: argparse.Namespace) -> dict[str, int]:
+    return {"epochs": args.epochs} if args.epochs else {}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -259,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.what == "encoder":
         from jarida.retrieval.finetune import ADAPTER_DIR, EncoderRecipe, train_encoder
 
-        recipe = EncoderRecipe(seed=args.seed, epochs=args.epochs, threads=args.threads or 0)
+        recipe = EncoderRecipe(seed=args.seed, threads=args.threads or 0, **_epochs(args))
         card = train_encoder(settings, questions, args.out or ADAPTER_DIR, recipe, console)
     elif args.what == "gate":
         from jarida.retrieval.gate import PACKAGED_GATE
@@ -270,7 +274,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from jarida.retrieval.reranker import PACKAGED_RERANKER
         from jarida.retrieval.train_reranker import RerankerRecipe, train_reranker
 
-        recipe = RerankerRecipe(seed=args.seed, epochs=args.epochs, threads=args.threads or 0)
+        recipe = RerankerRecipe(seed=args.seed, threads=args.threads or 0, **_epochs(args))
         card = train_reranker(settings, questions, args.out or PACKAGED_RERANKER, recipe, console)
     print(json.dumps(card, ensure_ascii=False, indent=1))
     return 0
@@ -365,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["encoder", "reranker", "gate"])
     p.add_argument("--questions", type=Path, default=None, help="labelled questions (default: train_questions)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=None, help="passes over the training pairs (default: the recipe's)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: the packaged one)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     p.set_defaults(func=cmd_train)

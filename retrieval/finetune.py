@@ -1,11 +1,12 @@
 """`jarida train encoder`: multilingual-e5-small adapted to legal questions with a LoRA adapter.
 
 Data: the training side of `split_by_article` over `../shared/train/questions.jsonl`. Each answerable question
-becomes (question, gold article, hard negative): the gold article's first chunk as it is indexed (the edition in
-the question's script when there is one), and the best-ranked non-gold article of jarida's own hybrid search
-(a neighbouring article of the same law, a same-topic article of another law, or the other edition's confusion).
-Loss: sentence-transformers' MultipleNegativesRankingLoss (in-batch and hard negatives). Only the LoRA matrices
-are trained, so the artifact is a few MB; `Embedder` merges it into the converted base model at load time.
+becomes (question, gold article, hard negative) for each edition of its gold article — the article's first chunk
+as it is indexed, French and Arabic, so that a Darija or Arabic question learns both — with one of the three
+best-ranked non-gold articles of jarida's own hybrid search as the negative (a neighbouring article of the same
+law, a same-topic article of another law, or the other edition's confusion). Loss: sentence-transformers'
+MultipleNegativesRankingLoss (in-batch and hard negatives). Only the LoRA matrices are trained, so the artifact is
+a few MB; `Embedder` merges it into the converted base model at load time.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class EncoderRecipe:
     """Hyper-parameters of the encoder adapter (the model card records them)."""
 
     seed: int = 0
-    epochs: int = 1
+    epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 3e-4
     warmup_ratio: float = 0.1
@@ -77,16 +78,16 @@ def triplets(
         script = script_of(q)
         hits = searcher.search(q.text, k=MINE_DEPTH, editions=False)
         negatives = [h for h in hits if (h.law_id, h.article) not in q.gold and h.article]
+        if not negatives:
+            continue
         for law_id, article in sorted(q.gold):
-            positive = passages.get((law_id, article, script)) or passages.get(
-                (law_id, article, "fr" if script == "ar" else "ar")
-            )
-            if positive is None or not negatives:
-                continue
-            top = negatives[: 3 if len(negatives) >= 3 else len(negatives)]
-            neg = rng.choice(top)  # one of the three best wrong articles: hard, but not always the same kind
-            negative = passages.get((neg.law_id, neg.article, neg.lang)) or neg.text
-            out.append((QUERY_PREFIX + q.text, PASSAGE_PREFIX + positive, PASSAGE_PREFIX + negative))
+            for lang in (script, "fr" if script == "ar" else "ar"):  # both editions: Darija meets Arabic and French
+                positive = passages.get((law_id, article, lang))
+                if positive is None:
+                    continue
+                neg = rng.choice(negatives[:3])  # one of the three best wrong articles: hard, not always the same kind
+                negative = passages.get((neg.law_id, neg.article, neg.lang)) or neg.text
+                out.append((QUERY_PREFIX + q.text, PASSAGE_PREFIX + positive, PASSAGE_PREFIX + negative))
     return out
 
 
@@ -109,7 +110,7 @@ def train_encoder(settings: Settings, questions_path: Path, out: Path, recipe: E
 
     started = time.perf_counter()
     train, val = split_by_article(load_questions(questions_path))
-    retrieval = open_retrieval(settings, adapter=False)  # negatives from the base model's index
+    retrieval = open_retrieval(settings, rerank=False)  # negatives from the index as it is built
     try:
         if retrieval.store.count() == 0:
             raise SystemExit(f"no indexed articles in {settings.data_dir}: run `jarida ingest` and `jarida index`")
