@@ -10,7 +10,7 @@ PYTHON=${PYTHON:-python3}
 extras="[embedded-llm]"
 if [ "${1:-}" = "--dev" ]; then
   extras="[embedded-llm,dev,llama-index]"  # llama-index: serving/llama_index.py and its test
-  APT_PACKAGES+=(chromium fonts-noto-core)  # the browser tests of the chat page and the workspace
+  APT_PACKAGES+=(chromium fonts-noto-core nodejs npm)  # the browser tests; npm: axe-core (package.json)
 fi
 # llama-cpp-python has no prebuilt wheel here: pip compiles it once (7-11 min on 2 cores, then pip's wheel
 # cache). Portable x86-64 flags instead of -march=native, so a cached wheel runs on any recent CPU.
@@ -39,5 +39,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: (the first run compiles llama-cpp-python: about 10 minutes)"
   "$VENV/bin/python" -m pip install -q -e ".$extras"
   echo "$want" > "$stamp"
+fi
+# axe-core for the accessibility checks of the browser tests (package-lock.json pins it)
+if [ "${1:-}" = "--dev" ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
+  echo "setup: installing axe-core (npm)"
+  npm ci --no-audit --no-fund --silent
 fi
 echo "setup: ready ($("$VENV/bin/python" --version), $(tesseract --version 2>&1 | head -1))"

@@ -133,7 +133,7 @@ def test_ask_citation_article_view(ui_env: Path) -> None:
     assert not at.exception, at.exception
     page = texts(at)
     assert "Édition française" in page and "النسخة العربية" in page
-    assert "Bulletin officiel:" in page and "BO" in page  # the BO reference of the article
+    assert "Bulletin officiel :" in page and "BO" in page  # the BO reference of the article
     rtl = [m.value for m in at.markdown if 'dir="rtl"' in m.value and "jarida-article-ar" in m.value]
     assert rtl, "the Arabic edition is not shown right-to-left"
     assert 'lang="ar"' in rtl[0]

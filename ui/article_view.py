@@ -26,7 +26,8 @@ def _edition(article: Article | None, lang: str, target: dict) -> None:
         return
     shown = display_title(article.law_id, lang, article.law_title, article.text_type, article.article)
     title = rtl_block(shown, lang, "jarida-law-title")
-    heading = rtl_block(article.heading or f"Article {article.article}", lang, "jarida-heading")
+    number = f"المادة {article.article}" if lang == "ar" else f"Article {article.article}"  # in the edition's language
+    heading = rtl_block(article.heading or number, lang, "jarida-heading")
     st.markdown(f"<div style='font-weight:600'>{title}{heading}</div>", unsafe_allow_html=True)
     if article.breadcrumb:
         st.markdown(rtl_block(" › ".join(article.breadcrumb), lang, "jarida-breadcrumb"), unsafe_allow_html=True)

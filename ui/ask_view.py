@@ -49,8 +49,8 @@ def passage_block(c: Citation) -> str:
     direction = "rtl" if c.lang == "ar" else "ltr"
     text = html.escape(c.passage or " ".join(c.excerpt.split())[:240])
     return (
-        f'<blockquote class="jarida-passage" dir="{direction}" lang="{c.lang or "fr"}" style="margin:0 0 1em;'
-        f'line-height:1.7"><mark style="background:#fff3b0;color:#1a1a1a">{text}</mark></blockquote>'
+        f'<div class="jarida-passage" dir="{direction}" lang="{c.lang or "fr"}" style="margin:0 0 1em;'
+        f'line-height:1.7"><mark>{text}</mark></div>'
     )
 
 

@@ -21,10 +21,17 @@ DOMAIN = "jarida"
 LANGUAGES = {"fr": "Français", "ar": "العربية"}
 DEFAULT = "fr"
 LANG_KEY = "ui_lang"
+# Streamlit's own English hint under form inputs ("Press Enter to submit form") is hidden in every language.
+# The matching passage of a listed article: dark text on a light highlight; captions darker than Streamlit's
+# faded grey (contrast at least 4.5:1, as axe-core checks).
+BASE_CSS = """<style>[data-testid="InputInstructions"] {display: none;}
+.jarida-passage mark {background: #fff3b0; color: #1a1a1a; padding: 0 .15em;}
+.jarida-passage {border-inline-start: 3px solid #b58900; padding-inline-start: .6em;}
+[data-testid="stCaptionContainer"] {opacity: 1; color: #464852;}</style>"""
 # Right-to-left layout of the Arabic interface (Streamlit's own page is left-to-right); <html lang> is set too.
 RTL_CSS = """<style>
-section[data-testid="stMain"], section[data-testid="stSidebar"] {direction: rtl; text-align: right;}
-section[data-testid="stMain"] input, section[data-testid="stMain"] textarea {direction: rtl; text-align: right;}
+[data-testid="stMain"], [data-testid="stSidebar"] {direction: rtl; text-align: right;}
+[data-testid="stMain"] input, [data-testid="stMain"] textarea {direction: rtl; text-align: right;}
 </style>"""
 
 
@@ -64,7 +71,7 @@ def apply_language() -> None:
         st.session_state[LANG_KEY] = asked if asked in LANGUAGES else DEFAULT
     lang = current()
     script = f"<script>document.documentElement.lang = {lang!r};</script>"
-    st.html(script + (RTL_CSS if lang == "ar" else ""), unsafe_allow_javascript=True, width="content")
+    st.html(script + BASE_CSS + (RTL_CSS if lang == "ar" else ""), unsafe_allow_javascript=True, width="content")
 
 
 TEXT_TYPES = {

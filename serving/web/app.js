@@ -106,27 +106,31 @@ function knownLanguage(lang) {
   return typeof lang === "string" && Object.hasOwn(MESSAGES, lang);
 }
 
-function t(key) {
-  return MESSAGES[uiLang][key] ?? MESSAGES.fr[key] ?? key;
+function t(key, lang) {
+  const chosen = knownLanguage(lang) ? lang : uiLang;
+  return MESSAGES[chosen][key] ?? MESSAGES.fr[key] ?? key;
 }
 
-// Interface text: `data-i18n` names its message. Labels inside messages are isolated (<bdi>) so that a French
-// label reads right in an Arabic block (and the reverse) while lining up with that block.
+// Interface text: `data-i18n` names its message, in the interface language unless `data-msg-lang` fixes it (the
+// labels around an answer follow the question's language). Labels inside messages are isolated (<bdi>).
 function writeLabel(node) {
-  const text = t(node.dataset.i18n);
+  const text = t(node.dataset.i18n, node.dataset.msgLang);
   if ("isolate" in node.dataset) node.replaceChildren(el("bdi", null, text));
   else node.textContent = text;
+  if (node.dataset.msgLang) node.lang = node.dataset.msgLang;
 }
 
-function label(tag, className, key) {
+function label(tag, className, key, lang) {
   const node = el(tag, className);
   node.dataset.isolate = "";
+  if (knownLanguage(lang)) node.dataset.msgLang = lang;
   relabel(node, key);
   return node;
 }
 
-function relabel(node, key) {
+function relabel(node, key, lang) {
   node.dataset.i18n = key;
+  if (knownLanguage(lang)) node.dataset.msgLang = lang;
   writeLabel(node);
 }
 
@@ -283,9 +287,9 @@ function addAssistantMessage() {
   return parts;
 }
 
-function setStatus(parts, kind, key) {
+function setStatus(parts, kind, key, lang) {
   parts.status.className = `status status-${kind}`;
-  relabel(parts.status, key);
+  relabel(parts.status, key, lang);
   parts.item.dataset.status = kind;
 }
 
@@ -301,7 +305,10 @@ function onDelta(parts, data) {
 
 function onDone(parts, answer) {
   const status = ["grounded", "no_match", "llm_unavailable"].includes(answer.status) ? answer.status : "no_match";
-  setStatus(parts, status, `status_${status}`);
+  // the labels around the answer speak the answer's language (an Arabic question: Arabic labels)
+  const lang = knownLanguage(answer.lang) ? answer.lang : uiLang;
+  setStatus(parts, status, `status_${status}`, lang);
+  relabel(parts.item.querySelector(".message-author"), "assistant", lang);
   setTextDirection(parts.item, answer.answer || answer.notice || "", answer.lang);
   parts.answer.classList.remove("streaming");
   // grounded: the cited articles; no_match and llm_unavailable: the closest articles, listed to be checked
@@ -313,7 +320,7 @@ function onDone(parts, answer) {
     setTextDirection(parts.notice, answer.notice);
     parts.notice.hidden = false;
   }
-  renderCitationList(parts.sources, listed, status === "grounded" ? "sources" : "closest");
+  renderCitationList(parts.sources, listed, status === "grounded" ? "sources" : "closest", lang);
 }
 
 function onFailure(parts, error) {
@@ -393,17 +400,26 @@ function renderAnswerText(container, text, citations, lang) {
   setTextDirection(container, text, text.trim() ? undefined : lang);
 }
 
-function articleLabel(citation) {
+function articleLabel(citation, lang) {
   if (citation.heading) return citation.heading;
-  if (!citation.article) return t("document");
-  return `${t("article")} ${citation.article}`;
+  if (!citation.article) return t("document", lang);
+  return `${t("article", lang)} ${citation.article}`;
 }
 
 function citationLabel(citation) {
   return `${citation.law_title || citation.law_id}, ${articleLabel(citation)}`;
 }
 
-function citationItem(citation) {
+// The sentence(s) of the article that match the question (chosen by the server), highlighted, in the article's
+// own direction: shown without a click, whatever the answer's status.
+function passageBlock(citation) {
+  const quote = el("blockquote", "passage");
+  setTextDirection(quote, citation.passage, citation.lang);
+  quote.append(el("mark", null, citation.passage));
+  return quote;
+}
+
+function citationItem(citation, lang) {
   const item = el("li", "citation");
   const button = el("button", "citation-open");
   button.type = "button";
@@ -412,11 +428,11 @@ function citationItem(citation) {
   button.append(el("span", "chip chip-static", String(citation.n)));
   const details = el("span", "citation-details");
   const title = el("span", "citation-title", citation.law_title || citation.law_id);
-  const article = el("span", "citation-article", articleLabel(citation));
+  const article = el("span", "citation-article", articleLabel(citation, lang));
   details.append(title, article);
   const meta = el("span", "citation-meta");
   const langName = knownLanguage(citation.lang)
-    ? label("span", "citation-lang", `lang_${citation.lang}`)
+    ? label("span", "citation-lang", `lang_${citation.lang}`, lang)
     : el("span", "citation-lang", citation.lang);
   meta.append(langName);
   if (citation.bo_ref) {
@@ -424,19 +440,20 @@ function citationItem(citation) {
     setTextDirection(ref, citation.bo_ref);
     meta.append(ref);
   }
-  if (citation.page) meta.append(el("span", "citation-page", `${t("page")} ${citation.page}`));
+  if (citation.page) meta.append(el("span", "citation-page", `${t("page", lang)} ${citation.page}`));
   button.append(details, meta);
   item.append(button);
+  if (citation.passage) item.append(passageBlock(citation));
   return item;
 }
 
-function renderCitationList(section, citations, headingKey) {
+function renderCitationList(section, citations, headingKey, lang) {
   section.replaceChildren();
   section.hidden = citations.length === 0;
   if (!citations.length) return;
-  section.append(label("h3", "sources-title", headingKey));
+  section.append(label("h3", "sources-title", headingKey, lang));
   const list = el("ol", "citation-list");
-  for (const citation of citations) list.append(citationItem(citation));
+  for (const citation of citations) list.append(citationItem(citation, lang));
   section.append(list);
 }
 
