@@ -141,7 +141,7 @@ def test_ask_citation_article_view(ui_env: Path) -> None:
     assert ltr and 'dir="ltr"' in ltr[0]
     # digitised (JSONL) articles have no scan, and the scan view says so
     at.button(key="scan-fr").click().run()
-    assert any("digitised text (JSONL)" in i.value for i in at.info), texts(at)
+    assert any("texte numérisé (JSONL)" in i.value for i in at.info), texts(at)  # "digitised text"
     at.button(key="back").click().run()
     assert at.session_state["answer"] is answer and not at.exception
 
@@ -158,7 +158,7 @@ def test_feedback_saved_and_exported_as_eval_questions(ui_env: Path) -> None:
     next(b for b in at.button if b.label == fr("Save feedback")).click()
     at.run()
     assert not at.exception, at.exception
-    assert any("Feedback #" in s.value for s in at.success), texts(at)
+    assert any("Avis n° " in s.value for s in at.success), texts(at)  # "Feedback #n saved"
     at.sidebar.radio(key="nav").set_value("feedback").run()
     at.button(key="fb_save").click().run()
     assert not at.exception, at.exception
@@ -186,7 +186,7 @@ def test_ingest_in_background_then_searchable(ui_env: Path, tmp_path: Path) -> N
     at.run()  # the click's run returns while the worker reads the pages (OCR takes seconds)
     assert not at.exception, at.exception
     page = texts(at)
-    assert any("started" in s.value for s in at.success)
+    assert any("lancée" in s.value for s in at.success)  # "Job n started"
     # responsiveness: the click's run has returned and the script reruns, while the worker is still busy with
     # the job (an ingest inside the script run would have finished, or still block, before these lines)
     assert fr("Worker: **{state}**").format(state=fr("busy")) in page
@@ -196,18 +196,18 @@ def test_ingest_in_background_then_searchable(ui_env: Path, tmp_path: Path) -> N
         assert fr("Worker: **{state}**").format(state=fr("busy")) in texts(at), (
             "the job ended before the reruns: the worker is not in the background"
         )
-    assert "reading pages" in texts(at) or "queued" in texts(at)  # the job's live state is on the page
+    assert "lecture des pages" in texts(at) or "en attente" in texts(at)  # the live state: reading pages, queued
     deadline = time.monotonic() + 300
     while fr("Worker: **{state}**").format(state=fr("busy")) in texts(at):
         assert time.monotonic() < deadline, "ingest did not finish in 300 s"
         time.sleep(1)
         at.run()
     page = texts(at)
-    assert "done — searchable now" in page, page
+    assert "terminé — consultable maintenant" in page, page  # "done — searchable now"
     table = at.dataframe[0].value
     row = table.iloc[0]
-    assert row["file"] == pdf.name and row["status"] == "done"
-    assert row["OCR pages"] == 2 and row["articles found"] == 4
+    assert row[fr("file")] == pdf.name and row[fr("status")] == fr("done")
+    assert row[fr("OCR pages")] == 2 and row[fr("articles found")] == 4
     assert fr("Index: {report}").format(report="") in page and "embedded" in page
     # searchable right after: a question about the new text finds it
     at.sidebar.radio(key="nav").set_value("ask").run()
