@@ -1,13 +1,14 @@
 """A cross-encoder reranker: multilingual-e5-small read as a (question, article) pair classifier, LoRA-tuned.
 
 `Reranker.score(question, passages)` returns one relevance logit per passage (higher: more likely to answer).
-It runs through sentence-transformers' `CrossEncoder` over the converted e5 weights, with the trained LoRA
-adapter and classification head (`jarida train reranker`) merged in once at load time.
+It runs through sentence-transformers' `CrossEncoder` (modules: the converted e5 transformer, mean pooling, a
+linear head), with the trained LoRA adapter and head (`jarida train reranker`) merged in once at load time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,11 +18,17 @@ import numpy as np
 from jarida.settings import Settings
 
 from .cards import adapter_folder
-from .embeddings import MODEL_SUBDIR, _cpu_count, merge_adapter, native_bf16
+from .embeddings import MODEL_SUBDIR, PASSAGE_PREFIX, QUERY_PREFIX, _cpu_count, merge_adapter, native_bf16
 
 PACKAGED_RERANKER = Path(__file__).parent / "trained" / "reranker"
 MAX_LENGTH = 192  # tokens of question + article read by the cross-encoder (training and search)
 PASSAGE_CHARS = 1000  # an article's opening: more than 192 tokens in French or Arabic
+HEAD_FILE = "head.safetensors"  # the trained linear head, beside the LoRA adapter
+
+
+def pair(question: str, passage: str) -> tuple[str, str]:
+    """The (question, passage) pair as the cross-encoder reads it, with e5's prefixes (training and search)."""
+    return QUERY_PREFIX + question, PASSAGE_PREFIX + passage[:PASSAGE_CHARS]
 
 
 def reranker_path(settings: Settings) -> Path | None:
@@ -30,21 +37,24 @@ def reranker_path(settings: Settings) -> Path | None:
 
 
 def load_cross_encoder(base_dir: Path, adapter: Path | None = None, max_length: int = MAX_LENGTH):
-    """The e5 weights in `base_dir` as a one-logit `CrossEncoder`, with `adapter` merged (None: untrained head)."""
+    """The e5 weights in `base_dir` as a one-logit `CrossEncoder` — the pair's tokens mean-pooled (as e5 was
+    trained to read them) under a linear head —, with `adapter` (LoRA + head) merged; None: an untrained head."""
+    import torch
+    from safetensors.torch import load_file
     from sentence_transformers import CrossEncoder
-    from transformers.utils import logging as hf_logging
+    from sentence_transformers.base.modules import Dense, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
 
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the fresh classification head is reported as newly initialised
-    try:
-        model = CrossEncoder(  # no attention dropout when training: three times slower on the CPU (see finetune.py)
-            str(base_dir), num_labels=1, max_length=max_length, device="cpu",
-            config_kwargs={"attention_probs_dropout_prob": 0.0},
-        )  # fmt: skip
-    finally:
-        hf_logging.set_verbosity(verbosity)
+    torch.manual_seed(0)  # the untrained head is the same at every load
+    encoder = Transformer(  # no attention dropout when training: three times slower on the CPU (see finetune.py)
+        str(base_dir), transformer_task="feature-extraction", max_seq_length=max_length,
+        config_kwargs={"attention_probs_dropout_prob": 0.0},
+    )  # fmt: skip
+    head = Dense(encoder.get_embedding_dimension(), 1, activation_function=None, module_output_name="scores")
+    model = CrossEncoder(modules=[encoder, Pooling(encoder.get_embedding_dimension(), "mean"), head], device="cpu")
     if adapter is not None:  # in place: the LoRA layers fold into the weights, the trained head replaces the fresh one
-        merge_adapter(model.model, adapter)
+        encoder.model = merge_adapter(encoder.model, adapter)
+        head.linear.load_state_dict(load_file(str(adapter / HEAD_FILE)))
         model.eval()
     return model
 
@@ -60,8 +70,13 @@ class Reranker:
         self.model = load_cross_encoder(base_dir, adapter)
         self.batch_size = batch_size
         self.bf16 = native_bf16()
-        digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:12]
+        digest = hashlib.sha256(b"".join((adapter / f).read_bytes() for f in ("adapter_model.safetensors", HEAD_FILE)))
+        digest = digest.hexdigest()[:12]
         self.model_id = f"reranker-{digest}"
+        card = adapter / "card.json"  # its weight beside the fused score in search, chosen on validation
+        self.fused_weight = (
+            float(json.loads(card.read_text(encoding="utf-8")).get("fused_weight", 0.0)) if card.is_file() else 0.0
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reranker | None:
@@ -76,7 +91,7 @@ class Reranker:
         """One logit per passage (float32)."""
         if not passages:
             return np.zeros(0, np.float32)
-        pairs = [(question, p[:PASSAGE_CHARS]) for p in passages]
+        pairs = [pair(question, p) for p in passages]
         torch = self._torch
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else nullcontext()
         with torch.inference_mode(), autocast:

@@ -166,8 +166,13 @@ class Searcher:
         return ranked
 
     def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
-        """Reorder by the cross-encoder (cited references and legal articles first)."""
-        logits = self.reranker(question, [h.passage for h in hits])  # type: ignore[misc]
+        """Reorder by the cross-encoder's logit plus the reranker's `fused_weight` (learned on validation) times
+        the standardised fused score (cited references and legal articles first)."""
+        logits = np.asarray(self.reranker(question, [h.passage for h in hits]), np.float32)  # type: ignore[misc]
+        fused = np.asarray([h.confidence for h in hits], np.float32)
+        weight = float(getattr(self.reranker, "fused_weight", 0.0))
+        if weight and len(hits) > 1:
+            logits = logits + weight * (fused - fused.mean()) / (fused.std() + 1e-6)
         for hit, logit in zip(hits, logits, strict=True):
             hit.relevance = float(logit)
         return sorted(hits, key=lambda h: (not h.reference, not h.article, -(h.relevance or 0.0)))
