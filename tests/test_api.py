@@ -216,7 +216,7 @@ def test_query_json(api: Server, key: str) -> None:
     assert answer["lang"] == "fr" and answer["answer"]
     assert len(answer["retrieved"]) == 2 and answer["retrieved"][0]["law_id"] == "loi-09-08"
     assert set(answer["retrieved"][0]) == {"law_id", "law_title", "article", "lang", "bo_ref", "page", "excerpt",
-                                           "score", "source", "n", "heading"}  # fmt: skip
+                                           "score", "source", "n", "heading", "passage"}  # fmt: skip
     assert "llm_ms" in answer["timings"]  # the model was asked
     cited = {c["n"] for c in answer["citations"]}
     assert cited <= {c["n"] for c in answer["retrieved"]}

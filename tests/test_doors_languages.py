@@ -183,7 +183,7 @@ def ask_workspace(page, question: str, ask_label: str) -> None:
 def test_workspace_speaks_the_interface_language_and_shows_the_passage(browser, doors, lang, question, passage):
     ui, _ = doors
     tr = translations(lang).gettext
-    with open_page(browser, f"{ui}/?view=ask&lang={lang}", lang) as page:
+    with open_page(browser, f"{ui}/?view=ask&ui={lang}", lang) as page:
         ask_workspace(page, question, tr("Ask"))
         assert page.locator("html").get_attribute("lang") == lang
         main = page.locator("[data-testid='stMain']")

@@ -65,9 +65,10 @@ def text_lang(text: str) -> str:
 
 
 def apply_language() -> None:
-    """Take `?lang=ar` from the URL once, then mark the page's language and direction."""
+    """Take `?ui=ar` from the URL once (`lang` names an article's edition in a deep link), then mark the page's
+    language and direction."""
     if LANG_KEY not in st.session_state:
-        asked = st.query_params.get("lang", DEFAULT)
+        asked = st.query_params.get("ui", DEFAULT)
         st.session_state[LANG_KEY] = asked if asked in LANGUAGES else DEFAULT
     lang = current()
     script = f"<script>document.documentElement.lang = {lang!r};</script>"
