@@ -38,9 +38,8 @@ def chat_answer(client: TestClient, question: str) -> dict:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11 must-show 4, not reached: art. 152 ranks first but the gate gives it 0.49 (< 0.64); art. 43 "
-    "is not in the top 3. Needs the cross-encoder reranker (README 'Learned relevance'). Strict: passing fails CI "
-    "until this mark is removed.",
+    reason="issue 11 must-show 4, not reached: with the packaged reranker and gate (README 'Learned relevance') the "
+    "gate still refuses these two questions on this fixture. Strict: passing fails CI until this mark is removed.",
 )
 def test_refused_questions_are_answered_on_both_doors(travail: Path, qwen_file: Path) -> None:
     from jarida.serving.app import create_app
