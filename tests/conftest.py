@@ -114,3 +114,20 @@ def llm_settings(data: Path, model_file: Path | None = None, **overrides: object
 
     model = str(model_file or smollm2_path())
     return load_settings(config_file=data / "none.toml", data_dir=data, llm_model_file=model, **overrides)
+
+
+CHROMIUM = Path(os.environ.get("JARIDA_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright, one per test module (skipped where either is missing)."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=HEADLESS_CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

@@ -19,11 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
 from tests.conftest import REPO, llm_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = HEADLESS_CHROMIUM_ARGS
 ANSWER_TIMEOUT_MS = 420_000  # SmolLM2 on a busy shared CPU can take minutes
 # Questions naming an article: retrieval is then confident, so the question reaches the model (or its absence).
 FR_QUESTION = "Que prévoit l'article 7 de la loi 09-08 sur le droit d'accès de la personne concernée ?"
@@ -100,16 +97,6 @@ def down_app(answer_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     # Every test here asks from 127.0.0.1: a higher rate limit than the public default keeps them apart.
     with serve(llm_settings(data, llm_url=llm_url, llm_model="none", chat_rate_per_minute=120)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @contextmanager

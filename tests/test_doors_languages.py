@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,14 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
 from jarida.ui.i18n import translations
-from tests.conftest import REPO, indexed_data_dir
-from tests.test_launch import launch_ui
+from tests.conftest import CHROMIUM, REPO, indexed_data_dir
+from tests.test_launch import launch_ui, stop_launcher
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path(os.environ.get("JARIDA_CHROMIUM", "/usr/bin/chromium"))
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTICLES = range(140, 171)
 MATERNITY_FR = "Combien de jours de congé de maternité a une salariée ?"
@@ -82,20 +78,7 @@ def doors(corpus: Path, model_dir: Path, tmp_path_factory: pytest.TempPathFactor
     try:
         yield ui, api
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=HEADLESS_CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        stop_launcher(process)
 
 
 @contextmanager

@@ -30,6 +30,16 @@ def launch_ui(data, env: dict) -> tuple[subprocess.Popen, int, int]:
     return process, ui_port, api_port
 
 
+def stop_launcher(process: subprocess.Popen) -> None:
+    """Stop a `launch_ui` process as Ctrl-C would (killed if it has not exited after 60 s)."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
 def test_ui_with_api_port_serves_both_doors_and_stops_cleanly(answer_data, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(answer_data, data, symlinks=True)

@@ -12,8 +12,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +25,7 @@ from rich.console import Console
 from jarida import cli
 from jarida.serving.app import create_app
 from jarida.settings import load_settings
-from tests.test_launch import launch_ui
+from tests.test_launch import launch_ui, stop_launcher
 from tests.test_ui_app import ask, started_app
 
 QUESTION = "Que prévoit l'article 7 de la loi 09-08 sur le droit d'accès ?"
@@ -99,12 +97,7 @@ def test_ui_with_api_port_applies_the_gate(data, gate, status):
                 assert time.monotonic() < deadline, "the launcher did not start within 180 s"
                 time.sleep(1)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop_launcher(process)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == status
 

@@ -19,11 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from jarida.ui.export import HEADLESS_CHROMIUM_ARGS
-from tests.conftest import REPO, index_data_dir, llm_settings
+from tests.conftest import CHROMIUM, REPO, index_data_dir, llm_settings
 
-CHROMIUM = Path(os.environ.get("JARIDA_CHROMIUM", "/usr/bin/chromium"))
-ARGS = HEADLESS_CHROMIUM_ARGS
 DECREE = "ar-decret-2-26-530-heure-legale.pdf"  # a real scanned BO text (2 pages, OCR'd in Arabic)
 
 
@@ -103,15 +100,6 @@ def server(browser_data: Path) -> Iterator[str]:
         # the LLM server the app started is stopped with it (atexit hook of the cached resource)
         alive = [p for p in llm_servers if Path(f"/proc/{p}").exists()]
         assert not alive, f"the embedded LLM server outlived streamlit: {alive}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _idle(page, timeout_ms: int = 600_000) -> None:
