@@ -39,13 +39,11 @@ def reranker_path(settings: Settings) -> Path | None:
 def load_cross_encoder(base_dir: Path, adapter: Path | None = None, max_length: int = MAX_LENGTH):
     """The e5 weights in `base_dir` as a one-logit `CrossEncoder` — the pair's tokens mean-pooled (as e5 was
     trained to read them) under a linear head —, with `adapter` (LoRA + head) merged; None: an untrained head."""
-    import torch
     from safetensors.torch import load_file
     from sentence_transformers import CrossEncoder
     from sentence_transformers.base.modules import Dense, Transformer
     from sentence_transformers.sentence_transformer.modules import Pooling
 
-    torch.manual_seed(0)  # the untrained head is the same at every load
     encoder = Transformer(  # no attention dropout when training: three times slower on the CPU (see finetune.py)
         str(base_dir), transformer_task="feature-extraction", max_seq_length=max_length,
         config_kwargs={"attention_probs_dropout_prob": 0.0},
