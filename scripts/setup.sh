@@ -10,7 +10,10 @@ PYTHON=${PYTHON:-python3}
 extras="[embedded-llm]"
 if [ "${1:-}" = "--dev" ]; then
   extras="[embedded-llm,dev,llama-index]"  # llama-index: serving/llama_index.py and its test
-  APT_PACKAGES+=(chromium fonts-noto-core nodejs npm)  # the browser tests; npm: axe-core (package.json)
+  APT_PACKAGES+=(chromium fonts-noto-core)  # the browser tests
+  # npm installs axe-core (package.json). A machine that already has Node.js (e.g. NodeSource's nodejs, which
+  # bundles npm) must not get Debian's npm: the two conflict and apt refuses the whole install.
+  command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 fi
 # llama-cpp-python has no prebuilt wheel here: pip compiles it once (7-11 min on 2 cores, then pip's wheel
 # cache). Portable x86-64 flags instead of -march=native, so a cached wheel runs on any recent CPU.
