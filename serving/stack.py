@@ -28,8 +28,9 @@ from jarida.retrieval.store import SearchFilter
 from jarida.settings import Settings
 
 from .answer import Answer, Answerer, Event, final_answer
-from .embedded_llm import EmbeddedLLM
+from .embedded_llm import EmbeddedLLM, LocalServer
 from .llm import LLMClient
+from .vllm_server import VllmServer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,7 +55,7 @@ class Stack:
     retrieval_only: Answerer
     llm: LLMClient | None = None
     llm_error: str = ""  # why the LLM did not start ("" when it started or is switched off)
-    embedded: EmbeddedLLM | None = None
+    embedded: LocalServer | None = None
     index_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def start_llm(self) -> None:
@@ -119,12 +120,16 @@ class Stack:
         self.retrieval.close()
 
 
-def open_llm(settings: Settings) -> tuple[LLMClient, EmbeddedLLM | None]:
-    """`JARIDA_LLM_URL` (vLLM or any OpenAI-compatible server), else a started embedded llama.cpp server."""
+def open_llm(settings: Settings) -> tuple[LLMClient, LocalServer | None]:
+    """`JARIDA_LLM_URL` (vLLM or any OpenAI-compatible server), else a server jarida starts: the embedded
+    llama.cpp server, or vLLM from its own virtualenv with `llm_engine = "vllm"`."""
     if settings.llm_url:
         client = LLMClient(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout)
         return client, None
-    embedded = EmbeddedLLM.from_settings(settings)
+    if settings.llm_engine not in ("llama.cpp", "vllm"):
+        raise ValueError(f"llm_engine {settings.llm_engine!r}: use llama.cpp or vllm")
+    server = VllmServer if settings.llm_engine == "vllm" else EmbeddedLLM
+    embedded = server.from_settings(settings)
     url = embedded.start()
     return LLMClient(url, "", "", settings.llm_timeout), embedded
 
