@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -282,6 +283,22 @@ def ocr_task(task: OcrTask) -> OcrPage:
         raise SourceError(name, f"Tesseract failed ({message[:200]})", hint, page) from exc
 
 
+@contextmanager
+def single_threaded_tesseract() -> Iterator[None]:
+    """`OMP_THREAD_LIMIT=1` for the Tesseract processes started meanwhile (its own threads slow parallel runs
+    badly), then the environment as it was: left set, it would cap the OpenMP threads of a torch loaded later in
+    this process, and torch 2.13's bfloat16 matrix products are then wrong (cosine 0.76 to float32 at 2 threads)."""
+    before = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = before
+
+
 def _init_worker(parent: int) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's own threads slow parallel runs badly
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
@@ -301,10 +318,10 @@ def ocr_pages(
     tasks = list(tasks)
     if not tasks:
         return
-    os.environ["OMP_THREAD_LIMIT"] = "1"
     if workers <= 1 or len(tasks) == 1:
         for task in tasks:
-            page = ocr_task(task)
+            with single_threaded_tesseract():
+                page = ocr_task(task)
             if on_done:
                 on_done(page)
             yield page

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,7 +21,7 @@ from .assemble import build_articles, document_lang
 from .digitised import read_jsonl
 from .errors import SourceError
 from .layout import clean_pages
-from .reading import page_count, read_pages
+from .reading import PageRead, page_count, read_pages
 from .sources import SourceFile, discover
 from .structure import parse_texts
 
@@ -40,11 +41,20 @@ class IngestSummary:
     per_file: list[SourceRecord] = field(default_factory=list)
 
 
-def ingest_source(src: SourceFile, settings: Settings, on_page=None) -> tuple[list[PageRecord], list[Article]]:
+class PageReader(Protocol):
+    """Who reads PDF and image pages when this process does not (`jarida.ingest.cluster.ClusterReader`)."""
+
+    def start(self, sources: list[SourceFile]) -> None: ...  # the files to be read, in order (may start ahead)
+    def read(self, src: SourceFile, on_page: Callable[[], None]) -> list[PageRead]: ...
+
+
+def ingest_source(
+    src: SourceFile, settings: Settings, on_page=None, reader: PageReader | None = None
+) -> tuple[list[PageRecord], list[Article]]:
     """Read one file into page records and articles (raises SourceError for bad input)."""
     if src.kind == "jsonl":
         return [], read_jsonl(src.path, src.name)
-    pages = read_pages(src, settings, on_page)
+    pages = reader.read(src, on_page or (lambda: None)) if reader else read_pages(src, settings, on_page)
     if not any(p.lines for p in pages):
         blank = sum(p.method == "blank" for p in pages)
         problem = f"no text on any of its {len(pages)} pages" + (f" ({blank} blank)" if blank else "")
@@ -63,10 +73,12 @@ def ingest(
     console: Console | None = None,
     force: bool = False,
     on_progress: Callable[[str, int, int], None] | None = None,
+    reader: PageReader | None = None,
 ) -> IngestSummary:
     """Ingest files and folders; unchanged files already done are skipped, one bad file never stops the batch.
 
     `on_progress(file name, pages done, pages)` is called when a file starts (0 done) and after each page.
+    `reader` reads the pages elsewhere (a Ray cluster); parsing and storing stay here, in the files' order.
     """
     console = console or Console(stderr=True)
     started = time.perf_counter()
@@ -82,6 +94,8 @@ def ingest(
                 summary.skipped_unchanged += 1
             else:
                 todo.append(src)
+        if reader:
+            reader.start(todo)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -108,7 +122,7 @@ def ingest(
                 if on_progress:
                     on_progress(src.name, 0, total)
                 try:
-                    page_records, articles = ingest_source(src, settings, tick)
+                    page_records, articles = ingest_source(src, settings, tick, reader)
                     _check_ids(store, src, articles)
                 except SourceError as exc:
                     record.status, record.error = "error", str(exc)

@@ -23,7 +23,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = load_settings(data_dir=args.data_dir, ocr_workers=args.workers)
     console = Console(stderr=True)
     try:
-        summary = ingest(args.paths, settings, console, force=args.force)
+        if args.cluster is None:
+            summary = ingest(args.paths, settings, console, force=args.force)
+        else:
+            summary = _ingest_on_cluster(args, settings, console)
     except KeyboardInterrupt:
         console.print("interrupted: files finished so far are stored; run the same command again to resume")
         return 130
@@ -31,6 +34,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for error in summary.errors:
         console.print(f"[red]error[/red] {escape(error)}")
     return 1 if summary.errors else 0
+
+
+def _ingest_on_cluster(args: argparse.Namespace, settings: Settings, console):
+    """`ingest` with the page work on a Ray cluster (jarida.ingest.cluster); the store stays in this process."""
+    from jarida.cluster import cluster_cpus, joined
+    from jarida.ingest.cluster import ClusterReader
+    from jarida.ingest.pipeline import ingest
+
+    with joined(args.cluster) as ray:
+        console.print(
+            f"Ray cluster: {cluster_cpus(ray)} CPUs" + (f", {args.workers} pages at a time" if args.workers else "")
+        )
+        reader = ClusterReader(ray, settings, args.workers)
+        try:
+            return ingest(args.paths, settings, console, force=args.force, reader=reader)
+        finally:
+            reader.close()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -77,7 +97,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     retrieval = open_retrieval(settings)
     try:
-        report = index(settings, retrieval.store, retrieval.embedder, console)
+        if args.cluster is None:
+            report = index(settings, retrieval.store, retrieval.embedder, console)
+        else:
+            report = _index_on_cluster(args, settings, retrieval, console)
     finally:
         retrieval.close()
     console.print(
@@ -88,6 +111,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     if report.lexicon_learned:
         console.print(f"cross-script lexicon learned from {report.parallel_articles} articles in both editions")
     return 0
+
+
+def _index_on_cluster(args: argparse.Namespace, settings: Settings, retrieval, console):
+    """`index` with the embedding on Ray actors (jarida.retrieval.cluster); cache and store stay in this process."""
+    from jarida.cluster import cluster_cpus, joined
+    from jarida.retrieval.cluster import ray_batches
+    from jarida.retrieval.indexer import index
+
+    with joined(args.cluster) as ray:
+        actors = args.workers or max(1, cluster_cpus(ray))
+        console.print(f"Ray cluster: {cluster_cpus(ray)} CPUs, {actors} encoder actors")
+        batches = ray_batches(ray, settings, retrieval.embedder, actors)
+        return index(settings, retrieval.store, retrieval.embedder, console, embed_batches=batches)
 
 
 def _indexed_retrieval(settings: Settings):
@@ -310,8 +346,21 @@ def build_parser() -> argparse.ArgumentParser:
         "see `jarida sources`); 2 bad settings; 130 interrupted (run again to resume).",
     )
     p.add_argument("paths", nargs="+", type=Path, help="files or folders")
-    p.add_argument("--workers", type=int, default=None, help="Tesseract processes (default: one per core)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Tesseract processes (default: one per core); with --cluster, pages in flight per file",
+    )
     p.add_argument("--force", action="store_true", help="re-read files even if unchanged")
+    p.add_argument(
+        "--cluster",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="read pages on the Ray cluster at ADDRESS (alone: RAY_ADDRESS, else a local `ray start`)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", parents=[common], help="print stored articles as JSON lines")
@@ -324,6 +373,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("index", parents=[common], help="embed and index stored articles into Qdrant")
+    p.add_argument(
+        "--cluster",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="embed on the Ray cluster at ADDRESS (alone: RAY_ADDRESS, else a local `ray start`)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="with --cluster: encoder actors (default: one per CPU)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", parents=[common], help="hybrid search over indexed articles")

@@ -157,6 +157,28 @@ class Embedder:
         """Embed documents (`passage: ` prefix): [len(texts), 384] float32, L2-normalised."""
         return self._embed([PASSAGE_PREFIX + t for t in texts])
 
+    def cached_passages(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """Passage vectors from the cache alone: [len(texts), 384] (rows not found are zeros) and those rows."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        keys = [hashlib.sha256((PASSAGE_PREFIX + t).encode("utf-8")).digest() for t in texts]
+        cached = self._cache.get(self.model_id, keys) if self._cache is not None else {}
+        missing = []
+        for i, key in enumerate(keys):
+            if key in cached:
+                out[i] = cached[key]
+            else:
+                missing.append(i)
+        return out, missing
+
+    def remember_passages(self, texts: Sequence[str], vectors: np.ndarray, tokens: int) -> None:
+        """Cache passage vectors that `embed_passages` computed in another process with this model (a Ray actor),
+        and count its work (`tokens` read by the model) as this embedder's."""
+        keys = [hashlib.sha256((PASSAGE_PREFIX + t).encode("utf-8")).digest() for t in texts]
+        if self._cache is not None:
+            self._cache.put(self.model_id, list(zip(keys, vectors, strict=True)))
+        self.embedded_count += len(set(keys))
+        self.embedded_tokens += tokens
+
     def token_ids(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX, truncate: bool = False) -> list[list[int]]:
         """Token ids for each text: `<s>`, prefix + text, `</s>` (cut to the 512 the model reads if `truncate`)."""
         ids = self._encode([prefix + t for t in texts])

@@ -7,9 +7,11 @@ each batch is written as soon as it is embedded, so a killed run resumes where i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -25,6 +27,8 @@ from .parallel_lexicon import FILE_NAME, Lexicon, learn, pairs_digest
 from .store import IndexedChunk, VectorStore
 
 BATCH = 128
+# Embeds batches of passage texts: yields (batch number, vectors) as batches finish, in any order.
+BatchEmbedder = Callable[[list[list[str]]], Iterable[tuple[int, np.ndarray]]]
 
 
 @dataclass
@@ -60,6 +64,24 @@ def payload(chunk: Chunk, fingerprint: str) -> dict:
     }  # fmt: skip
 
 
+def indexed_chunks(batch: list[tuple[Chunk, str]], vectors: np.ndarray) -> list[IndexedChunk]:
+    """(chunk, fingerprint) pairs and their dense vectors as points: the BM25 vector and the payload added."""
+    return [
+        IndexedChunk(c.key, vec.tolist(), document_vector(c.embed_text), payload(c, fp))
+        for (c, fp), vec in zip(batch, vectors, strict=True)
+    ]
+
+
+def local_batches(embedder: Embedder) -> BatchEmbedder:
+    """Batches embedded one after the other in this process (`Embedder.embed_passages`)."""
+
+    def run(batches: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
+        for i, texts in enumerate(batches):
+            yield i, embedder.embed_passages(texts)
+
+    return run
+
+
 def stored_articles(settings: Settings) -> list[Article]:
     """Every article in the article store."""
     articles = ArticleStore(settings.db_path)
@@ -92,8 +114,17 @@ def refresh_lexicon(path: Path, pairs: list[tuple[str, str]]) -> bool:
     return True
 
 
-def index(settings: Settings, store: VectorStore, embedder: Embedder, console: Console | None = None) -> IndexReport:
-    """Bring the vector store in line with the article store."""
+def index(
+    settings: Settings,
+    store: VectorStore,
+    embedder: Embedder,
+    console: Console | None = None,
+    embed_batches: BatchEmbedder | None = None,
+) -> IndexReport:
+    """Bring the vector store in line with the article store.
+
+    `embed_batches` embeds the batches elsewhere (`jarida.retrieval.cluster`: Ray actors); by default `embedder`
+    does, here. Either way `embedder` chunks, names the model in the fingerprints and holds the cache."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
     tokens_before = embedder.embedded_tokens
@@ -112,18 +143,12 @@ def index(settings: Settings, store: VectorStore, embedder: Embedder, console: C
     columns = (TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not todo) as progress:
         bar = progress.add_task("chunks", total=len(todo))
-        for i in range(0, len(todo), BATCH):
-            batch = todo[i : i + BATCH]
-            texts = [c.embed_text for c, _ in batch]
-            vectors = embedder.embed_passages(texts)
-            store.upsert(
-                [
-                    IndexedChunk(c.key, vec.tolist(), document_vector(c.embed_text), payload(c, fp))
-                    for (c, fp), vec in zip(batch, vectors, strict=True)
-                ]
-            )
-            report.embedded += len(batch)
-            progress.advance(bar, len(batch))
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+        run = embed_batches or local_batches(embedder)
+        for n, vectors in run([[c.embed_text for c, _ in batch] for batch in batches]):
+            store.upsert(indexed_chunks(batches[n], vectors))  # each batch stored as soon as it is embedded
+            report.embedded += len(batches[n])
+            progress.advance(bar, len(batches[n]))
     if todo:
         store.optimize()
     pairs = parallel_texts(articles)

@@ -24,6 +24,34 @@ HNSW_EF = 256  # beam width of a dense search: near-exact at this corpus size, a
 _NAMESPACE = uuid.UUID("6f1d2c1e-3b7a-4a55-9a53-6a6172696461")
 
 
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a Qdrant server or cluster lays the collection out when it creates it (README "Scaling": for 2 M chunks,
+    6 shards × 2 replicas on 3 nodes, on disk). An existing collection keeps the layout it was created with."""
+
+    shards: int = 1  # spread over the cluster's nodes; 2 per node leaves room to add nodes by moving shards
+    replicas: int = 1  # copies of each shard: 2 survives the loss of a node and doubles the read capacity
+    on_disk: bool = False  # vectors, sparse index and payload memory-mapped; an int8 copy of the vectors in RAM
+    hnsw_m: int = 16  # Qdrant's defaults, with which the README's 200k-point latencies were measured
+    ef_construct: int = 100
+
+    def create_params(self) -> dict:
+        """`create_collection` keyword arguments beyond the vectors (qdrant-client models)."""
+        from qdrant_client import models as m
+
+        quantized = m.ScalarQuantization(
+            scalar=m.ScalarQuantizationConfig(type=m.ScalarType.INT8, quantile=0.99, always_ram=True)
+        )
+        return {
+            "shard_number": self.shards,
+            "replication_factor": self.replicas,
+            "write_consistency_factor": 1,  # a write is acknowledged by one replica, the others follow
+            "on_disk_payload": self.on_disk,
+            "hnsw_config": m.HnswConfigDiff(m=self.hnsw_m, ef_construct=self.ef_construct, on_disk=False),
+            "quantization_config": quantized if self.on_disk else None,
+        }
+
+
 class StoreBusy(RuntimeError):
     """The embedded index is held by another process."""
 
@@ -229,17 +257,31 @@ class EdgeStore:
 class ClientStore:
     """A Qdrant server or cluster through qdrant-client (`url`), or its local mode (`path`, for tests)."""
 
-    def __init__(self, dim: int, url: str | None = None, path: Path | None = None, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        url: str | None = None,
+        path: Path | None = None,
+        api_key: str | None = None,
+        layout: CollectionLayout = CollectionLayout(),
+    ) -> None:
         from qdrant_client import QdrantClient, models
 
         self.m = models
         self.client = QdrantClient(url=url, api_key=api_key) if url else QdrantClient(path=str(path))
-        self.params = models.SearchParams(hnsw_ef=HNSW_EF) if url else None  # local mode is brute force
+        rescore = models.QuantizationSearchParams(rescore=True, oversampling=2.0) if layout.on_disk else None
+        self.params = models.SearchParams(hnsw_ef=HNSW_EF, quantization=rescore) if url else None  # local: exact
         if not self.client.collection_exists(COLLECTION):
+            sparse_index = models.SparseIndexParams(on_disk=layout.on_disk)
             self.client.create_collection(
                 COLLECTION,
-                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
-                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                vectors_config={
+                    DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE, on_disk=layout.on_disk)
+                },
+                sparse_vectors_config={
+                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF, index=sparse_index)
+                },
+                **layout.create_params(),
             )
             with warnings.catch_warnings():  # local mode warns that it ignores indexes: same schema all the same
                 warnings.simplefilter("ignore", UserWarning)
@@ -343,8 +385,11 @@ class ClientStore:
         self.client.close()
 
 
-def open_store(data_dir: Path, dim: int, url: str = "", api_key: str | None = None) -> VectorStore:
-    """The embedded engine under `data_dir/qdrant`, or the Qdrant server at `url` when one is configured."""
+def open_store(
+    data_dir: Path, dim: int, url: str = "", api_key: str | None = None, layout: CollectionLayout = CollectionLayout()
+) -> VectorStore:
+    """The embedded engine under `data_dir/qdrant`, or the Qdrant server at `url` when one is configured (a new
+    collection there is created with `layout`)."""
     if url:
-        return ClientStore(dim, url=url, api_key=api_key)
+        return ClientStore(dim, url=url, api_key=api_key, layout=layout)
     return EdgeStore(data_dir / "qdrant", dim)

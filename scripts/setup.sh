@@ -9,7 +9,7 @@ VENV=${JARIDA_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 extras="[embedded-llm]"
 if [ "${1:-}" = "--dev" ]; then
-  extras="[embedded-llm,dev,llama-index]"  # llama-index: serving/llama_index.py and its test
+  extras="[embedded-llm,dev,llama-index,cluster]"  # llama-index: serving/llama_index.py; cluster: Ray
   APT_PACKAGES+=(chromium fonts-noto-core)  # the browser tests
   # npm installs axe-core (package.json). A machine that already has Node.js (e.g. NodeSource's nodejs, which
   # bundles npm) must not get Debian's npm: the two conflict and apt refuses the whole install.
