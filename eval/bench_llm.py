@@ -2,12 +2,12 @@
 
     python -m jarida.eval.bench_llm --data-dir DIR [--questions 6] [--clients 1 4] [--engines llama.cpp vllm]
 
-Each engine is started by jarida (`LocalServer`), warmed up with one answer, then answers the same questions of
-the training set's validation split (two per language) through the real answering stack — retrieval, prompt,
-streaming — with every retrieved article let through the gate (so each question reaches the LLM), once with 1
-client and once with 4 concurrent clients. Reported per engine and client count: first-token latency p50/p95
-(from the request to the LLM to its first streamed piece), generated tokens/s (streamed pieces; one token
-each on both servers) per request and in all, and the server's peak memory (RSS of its process tree).
+Each engine is started by jarida (`LocalServer`), warmed up with one answer, then answers questions of the
+training set's validation split (two per language, new ones for each run) through the real answering stack —
+retrieval, prompt, streaming — with every retrieved article let through the gate (so each question reaches the
+LLM), once with 1 client and once with 4 concurrent clients. Reported per engine and client count: first-token
+latency p50/p95 (from the request to the LLM to its first streamed piece), generated tokens/s (streamed pieces;
+one token each on both servers) per request and in all, and the server's peak memory (RSS of its process tree).
 """
 
 from __future__ import annotations
@@ -92,13 +92,14 @@ class PeakMemory:
         self._thread.join()
 
 
-def pick_questions(settings: Settings, per_lang: int) -> list[str]:
-    """`per_lang` answerable questions of each language from the validation split (a fixed, seeded choice)."""
+def pick_questions(settings: Settings, per_lang: int, sets: int) -> list[list[str]]:
+    """`sets` disjoint lists of `per_lang` answerable validation questions per language (a fixed choice): each
+    run asks questions no earlier run asked, so that vLLM's prefix cache holds only what a real load shares."""
     _, validation = split_by_article(load_questions(settings.train_questions))
-    out: list[str] = []
-    for lang in ("fr", "ar", "darija"):
-        out += [q.text for q in validation if q.lang == lang and q.answerable][:per_lang]
-    return out
+    by_lang = {lang: [q.text for q in validation if q.lang == lang and q.answerable] for lang in ("fr", "ar", "darija")}
+    return [
+        [text for texts in by_lang.values() for text in texts[i * per_lang : (i + 1) * per_lang]] for i in range(sets)
+    ]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -133,7 +134,7 @@ def run_load(stack: Stack, timed: TimedLLM, questions: list[str], clients: int) 
     }
 
 
-def bench_engine(settings: Settings, engine: str, questions: list[str], clients: list[int]) -> dict:
+def bench_engine(settings: Settings, engine: str, questions: list[list[str]], clients: list[int]) -> dict:
     """Start `engine`, warm it up, run each client count; the figures and the server's start time and memory."""
     server: LocalServer = (
         VllmServer.from_settings(settings) if engine == "vllm" else EmbeddedLLM.from_settings(settings)
@@ -149,8 +150,8 @@ def bench_engine(settings: Settings, engine: str, questions: list[str], clients:
         stack.answerer.llm = timed
         assert server.pid is not None
         with PeakMemory(server.pid) as memory:
-            final_answer(stack.stream(questions[0]))  # warm-up (vLLM's first request compiles more)
-            runs = [run_load(stack, timed, questions, n) for n in clients]
+            final_answer(stack.stream(questions[0][0]))  # warm-up (vLLM's first request compiles more)
+            runs = [run_load(stack, timed, asked, n) for asked, n in zip(questions[1:], clients, strict=True)]
         return {"engine": engine, "ready_s": round(ready_s, 1), "peak_rss_mib": round(memory.peak_mib), "runs": runs}
     finally:
         stack.close()
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     settings = load_settings(data_dir=args.data_dir)
-    questions = pick_questions(settings, args.questions)
+    questions = pick_questions(settings, args.questions, 1 + len(args.clients))  # the warm-up, then one per run
     results = [bench_engine(settings, engine, questions, args.clients) for engine in args.engines]
     for result in results:
         print(f"{result['engine']}: ready in {result['ready_s']} s, peak RSS {result['peak_rss_mib']} MiB")
