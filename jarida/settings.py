@@ -27,7 +27,7 @@ class Settings:
     max_page_pixels: int = 40_000_000
     qdrant_url: str = ""
     qdrant_api_key: str = ""
-    # How a Qdrant server or cluster lays out a collection it creates (README "Scaling": 6 / 2 / true for 2 M chunks)
+    # How a Qdrant server or cluster lays out a collection it creates (README "Scaling": 3 / 2 / true for 2 M chunks)
     qdrant_shards: int = 1
     qdrant_replicas: int = 1
     qdrant_on_disk: bool = False  # vectors and payload memory-mapped, int8 vectors in RAM (rescored)

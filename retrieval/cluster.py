@@ -56,10 +56,13 @@ def start_actors(ray: ModuleType, settings: Settings, embedder: Embedder, actors
     return handles
 
 
-def ray_batches(ray: ModuleType, settings: Settings, embedder: Embedder, actors: int) -> BatchEmbedder:
+def ray_batches(
+    ray: ModuleType, settings: Settings, embedder: Embedder, actors: int, handles: list | None = None
+) -> BatchEmbedder:
     """An `indexer.BatchEmbedder`: cache hits from `embedder`, the rest spread over `actors` encoder actors (started
-    at the first cache miss), results cached."""
-    handles: list = []
+    at the first cache miss, unless `handles` are actors already started), results cached."""
+    handles = list(handles or [])
+    actors = len(handles) or actors
 
     def run(batches: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
         waiting = list(reversed(range(len(batches))))

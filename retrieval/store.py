@@ -27,9 +27,9 @@ _NAMESPACE = uuid.UUID("6f1d2c1e-3b7a-4a55-9a53-6a6172696461")
 @dataclass(frozen=True)
 class CollectionLayout:
     """How a Qdrant server or cluster lays the collection out when it creates it (README "Scaling": for 2 M chunks,
-    6 shards × 2 replicas on 3 nodes, on disk). An existing collection keeps the layout it was created with."""
+    3 shards × 2 replicas on 3 nodes, on disk). An existing collection keeps the layout it was created with."""
 
-    shards: int = 1  # spread over the cluster's nodes; 2 per node leaves room to add nodes by moving shards
+    shards: int = 1  # one per node: each node writes and searches its part; a query visits every shard
     replicas: int = 1  # copies of each shard: 2 survives the loss of a node and doubles the read capacity
     on_disk: bool = False  # vectors, sparse index and payload memory-mapped; an int8 copy of the vectors in RAM
     hnsw_m: int = 16  # Qdrant's defaults, with which the README's 200k-point latencies were measured

@@ -1,8 +1,9 @@
 """The Ray cluster path (`--cluster`): same articles and vectors as the local path, and it survives killed processes.
 
 A real Ray cluster is started for the module with `ray start --head --block` on 127.0.0.1 with 2 CPUs (free ports,
-no dashboard, no usage stats) and stopped by its own process at the end. The input is two small scanned PDFs (page
-images only, no text layer) made at test time, so every page goes through Tesseract.
+no dashboard, no usage stats; `jarida.cluster.local_head`) and stopped by its own process at the end. The input,
+made at test time, is a born-digital PDF (text layer) and two small scanned PDFs (page images only: every page
+goes through Tesseract). Indexing goes to qdrant-client's local mode with the 2 M-chunk cluster layout.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,16 +21,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jarida.cluster import LOOPBACK_ENV, local_head
+from jarida.retrieval.store import COLLECTION, CollectionLayout
 from jarida.settings import Settings, load_settings
 from tests.conftest import REPO
 from tests.pdfgen import build_pdf, write_pdf
 
-# Ray keeps 127.0.0.1 (instead of the machine's address) only with this, read when ray is imported: set for this
-# process (a driver too) and the processes it starts; no usage report leaves the machine.
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-os.environ.update(RAY_ENV)
+os.environ.update(LOOPBACK_ENV)  # before `ray` is imported: this process is a driver of the test's cluster too
 ray = pytest.importorskip("ray", reason="the cluster extra (pip install -e '.[cluster]')")
 OCR_DPI = 200  # small pages read quickly; the same on both paths
+CLUSTER_LAYOUT = CollectionLayout(shards=3, replicas=2, on_disk=True)  # README "Scaling": 2 M chunks on 3 nodes
 SUBJECTS = ["Le service", "La commission", "Le ministre", "L'administration", "Le tribunal", "Le conseil"]
 VERBS = ["enregistre", "examine", "publie", "conserve", "transmet", "vérifie"]
 OBJECTS = ["les demandes reçues", "le registre des fichiers", "les décisions rendues", "les pièces justificatives",
@@ -64,41 +64,11 @@ def write_scanned_pdf(path: Path, pages: list[list[str]], dpi: int = 150) -> Pat
     return path
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A 2-CPU Ray head on 127.0.0.1; its address. Stopped (SIGTERM to `ray start --block`) after the module."""
-    log = tmp_path_factory.mktemp("ray") / "ray.log"
-    port, client, dashboard, agent, env_agent, metrics = _free_ports(6)
-    command = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
-               "--num-cpus=2", f"--port={port}", f"--ray-client-server-port={client}", "--include-dashboard=false",
-               f"--dashboard-port={dashboard}", f"--dashboard-agent-listen-port={agent}",
-               f"--runtime-env-agent-port={env_agent}", f"--metrics-export-port={metrics}",
-               "--object-store-memory=100000000", "--disable-usage-stats"]  # fmt: skip
-    with log.open("w") as out:
-        head = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while "Ray runtime started" not in log.read_text() and head.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert head.poll() is None and "Ray runtime started" in log.read_text(), log.read_text()[-2000:]
-        yield f"127.0.0.1:{port}"
-    finally:
-        head.send_signal(signal.SIGTERM)  # ray start --block stops its processes and their workers
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(head.pid, signal.SIGKILL)
-            head.wait()
+    """A 2-CPU Ray head on 127.0.0.1 for the module (`jarida.cluster.local_head`); its address."""
+    with local_head(2, tmp_path_factory.mktemp("ray") / "ray.log") as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +91,7 @@ def _settings(data: Path, model_dir: Path) -> Settings:
 
 
 def _jarida(*args: str, data: Path, timeout: float = 120) -> subprocess.Popen:
-    env = {**os.environ, **RAY_ENV, "JARIDA_OCR_DPI": str(OCR_DPI), "COLUMNS": "200"}
+    env = {**os.environ, **LOOPBACK_ENV, "JARIDA_OCR_DPI": str(OCR_DPI), "COLUMNS": "200"}
     return subprocess.Popen([sys.executable, "-m", "jarida.cli", *args, "--data-dir", str(data)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
@@ -147,8 +117,6 @@ def _done(data: Path) -> int:
 
 def _points(store) -> dict[str, tuple[dict, np.ndarray]]:
     """chunk key → (payload, dense vector) of every point of a qdrant-client store."""
-    from jarida.retrieval.store import COLLECTION
-
     records, _ = store.client.scroll(COLLECTION, limit=10_000, with_payload=True, with_vectors=["dense"])
     return {r.payload["chunk_key"]: (r.payload, np.asarray(r.vector["dense"], np.float32)) for r in records}
 
@@ -159,9 +127,9 @@ def _index(settings: Settings, embedder, store_path: Path, address: str | None =
     from jarida.cluster import joined
     from jarida.retrieval.cluster import ray_batches
     from jarida.retrieval.indexer import index
-    from jarida.retrieval.store import ClientStore, CollectionLayout
+    from jarida.retrieval.store import ClientStore
 
-    store = ClientStore(embedder.dim, path=store_path, layout=CollectionLayout(6, 2, on_disk=True))
+    store = ClientStore(embedder.dim, path=store_path, layout=CLUSTER_LAYOUT)
     try:
         if address is None:
             report = index(settings, store, embedder)
@@ -217,6 +185,10 @@ def test_the_cluster_path_stores_and_indexes_what_the_local_path_does(
         report, points = _index(settings, embedder, tmp_path / "qdrant", cluster)
         again, _ = _index(settings, embedder, tmp_path / "qdrant", cluster)  # incremental: nothing to embed
         fresh, fresh_points = _index(settings, embedder, tmp_path / "qdrant-fresh", cluster)  # all from the cache
+    # the cluster layout as a server receives it (qdrant-client's local mode keeps the on-disk vectors only)
+    params = CLUSTER_LAYOUT.create_params()
+    assert (params["shard_number"], params["replication_factor"], params["on_disk_payload"]) == (3, 2, True)
+    assert params["quantization_config"].scalar.always_ram and params["hnsw_config"].m == 16
     articles = len(_articles(local_data))
     assert (report.chunks, report.embedded, report.tokens) == (local_report.chunks, articles, local_report.tokens)
     assert points.keys() == local_points.keys() and len(points) == articles
