@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from jarida.cpu import native_bf16
 from jarida.retrieval.e5_convert import MAX_TOKENS, converted_id, ensure_converted
 from jarida.settings import Settings
 
@@ -80,15 +81,6 @@ def adapter_id(path: Path) -> str:
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         digest.update((path / name).read_bytes())
     return "lora-" + digest.hexdigest()[:12]
-
-
-def native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (else bfloat16 is emulated and slower than float32)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
 def _cpu_count() -> int:

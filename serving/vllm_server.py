@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jarida.cpu import native_bf16
 from jarida.settings import Settings
 
 from .embedded_llm import EmbeddedLLMError, LocalServer
@@ -28,6 +29,8 @@ class VllmServer(LocalServer):
                  kv_cache_gib: int = 2, log_file: Path | None = None) -> None:  # fmt: skip
         super().__init__(threads, log_file)
         self.python, self.model_dir, self.context, self.kv_cache_gib = python, model_dir, context, kv_cache_gib
+        # bf16 where the CPU has it; else float32 (emulated bf16 falls back from oneDNN and warms up for ≈ 9 min)
+        self.dtype = "bfloat16" if native_bf16() else "float32"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VllmServer:
@@ -43,7 +46,7 @@ class VllmServer(LocalServer):
     def command(self, port: int) -> list[str]:
         return [
             str(self.python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(self.model_dir),
-            "--served-model-name", SERVED_NAME, "--dtype", "bfloat16", "--max-model-len", str(self.context),
+            "--served-model-name", SERVED_NAME, "--dtype", self.dtype, "--max-model-len", str(self.context),
             "--host", "127.0.0.1", "--port", str(port), "--disable-uvicorn-access-log",
         ]  # fmt: skip
 
