@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import resource
 import statistics
 import tempfile
 import time
@@ -113,18 +113,8 @@ def run(args: argparse.Namespace) -> dict:
             big.close()
         source.close()
         embedder.close()
-    result["rss_peak_mib"] = _peak_rss_mib()
+    result["rss_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # KiB on Linux
     return result
-
-
-def _peak_rss_mib() -> int | None:
-    try:
-        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return None
 
 
 def main() -> None:
