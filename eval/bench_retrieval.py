@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jarida.retrieval.embeddings import MODEL_SUBDIR, Embedder, encoder_adapter
+from jarida.retrieval.embeddings import MODEL_SUBDIR, Embedder, encoder_adapter, query_adapter
 from jarida.retrieval.lexical import SparseVector
 from jarida.retrieval.search import Searcher
 from jarida.retrieval.service import open_retrieval
@@ -86,7 +86,9 @@ def main() -> None:
     retrieval = open_retrieval(settings)
     # no embedding cache here: every query is embedded, as a new question would be
     retrieval.embedder.close()
-    retrieval.embedder = Embedder(settings.data_dir / MODEL_SUBDIR, None, adapter=encoder_adapter(settings))
+    retrieval.embedder = Embedder(
+        settings.data_dir / MODEL_SUBDIR, None, adapter=encoder_adapter(settings), query_adapter=query_adapter(settings)
+    )
     retrieval.searcher.embedder = retrieval.embedder
     searcher = retrieval.searcher  # with the reranker and the gate, as configured
     report: dict = {"points": retrieval.store.count(), "reranker": searcher.reranker is not None,

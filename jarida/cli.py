@@ -301,6 +301,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         recipe = EncoderRecipe(seed=args.seed, threads=args.threads or 0, **_epochs(args))
         card = train_encoder(settings, questions, args.out or ADAPTER_DIR, recipe, console)
+    elif args.what == "queries":
+        from jarida.retrieval.train_queries import QUERY_ADAPTER_DIR, QueryRecipe, train_queries
+
+        recipe = QueryRecipe(seed=args.seed, threads=args.threads or 0, **_epochs(args))
+        card = train_queries(settings, questions, args.out or QUERY_ADAPTER_DIR, recipe, console)
     elif args.what == "gate":
         from jarida.retrieval.gate import PACKAGED_GATE
         from jarida.retrieval.train_gate import train_gate
@@ -423,8 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-minute", type=int, default=None, help="requests per minute (default: api_rate_per_minute)")
     p.set_defaults(func=cmd_keys)
 
-    p = sub.add_parser("train", parents=[common], help="train the encoder adapter, the reranker or the gate")
-    p.add_argument("what", choices=["encoder", "reranker", "gate"])
+    p = sub.add_parser(
+        "train", parents=[common], help="train the encoder adapter, the query adapter, the reranker or the gate"
+    )
+    p.add_argument("what", choices=["encoder", "queries", "reranker", "gate"])
     p.add_argument("--questions", type=Path, default=None, help="labelled questions (default: train_questions)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=None, help="passes over the training pairs (default: the recipe's)")

