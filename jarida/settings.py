@@ -17,7 +17,7 @@ class Settings:
     eval_dir: Path = Path("../shared/eval")
     train_questions: Path = Path("../shared/train/questions.jsonl")  # what `jarida train` learns from
     encoder_adapter: str = ""  # LoRA adapter of the e5 encoder; empty: the packaged one; "none": the base model
-    query_adapter: str = ""  # query-side LoRA on top of it (queries only); empty: the packaged one; "none": no
+    query_adapter: str = ""  # question-side LoRA on top of it; empty: the packaged one; "none": none
     reranker: str = ""  # cross-encoder adapter + gate folder; empty: the packaged one; "none": no reranking
     rerank_depth: int = 20  # fused candidates the cross-encoder reorders
     ocr_dpi: int = 300

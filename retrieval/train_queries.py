@@ -24,7 +24,7 @@ from jarida.settings import Settings
 
 from .cards import write_card
 from .darija import expand
-from .embeddings import MODEL_SUBDIR, QUERY_PREFIX, Embedder, adapter_id, encoder_adapter, load_sentence_transformer
+from .embeddings import QUERY_PREFIX, Embedder, adapter_id, encoder_adapter
 from .indexer import build_chunks, stored_articles
 from .questions import Question, load_questions, split_by_article
 
@@ -104,16 +104,28 @@ def train_queries(settings: Settings, questions_path: Path, out: Path, recipe: Q
     embedder = Embedder.from_settings(settings, queries=False)
     try:
         corpus = indexed_corpus(embedder, settings)
-        train, val = split_by_article(load_questions(questions_path))
-        train = [q for q in train if any(g in corpus.articles for g in q.gold)]
-        val = [q for q in val if q.answerable]
-        before = dense_scores(embedder.embed_queries([expand(q.text) for q in val]), corpus, val)
     finally:
         embedder.close()
-    console.print(f"{len(train)} training questions, {len(corpus.article_of)} chunks; validation before: {before}")
-
-    model = load_sentence_transformer(settings.data_dir / MODEL_SUBDIR, passage_adapter)
+    train, val = split_by_article(load_questions(questions_path))
+    train = [q for q in train if any(g in corpus.articles for g in q.gold)]
+    val = [q for q in val if q.answerable]
+    model = embedder.model  # the passage model (encoder adapter merged): the query adapter starts from it
     encoder = model[0]
+
+    def embed(batch: list[str]) -> torch.Tensor:
+        return model(encoder.preprocess(batch))["sentence_embedding"]
+
+    def validation() -> dict[str, float]:
+        model.eval()
+        with torch.no_grad():
+            vectors = [
+                embed([QUERY_PREFIX + expand(q.text) for q in val[i : i + 64]]).numpy() for i in range(0, len(val), 64)
+            ]
+        model.train()
+        return dense_scores(np.concatenate(vectors), corpus, val)
+
+    before = validation()
+    console.print(f"{len(train)} training questions, {len(corpus.article_of)} chunks; validation before: {before}")
     for module in encoder.model.modules():  # no dropout but LoRA's (the base model's is for pre-training)
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
@@ -137,19 +149,6 @@ def train_queries(settings: Settings, questions_path: Path, out: Path, recipe: Q
             if g in corpus.articles:
                 positives[i] |= torch.from_numpy(corpus.article_of == corpus.articles[g])
     texts = [QUERY_PREFIX + expand(q.text) for q in train]
-
-    def embed(batch: list[str]) -> torch.Tensor:
-        return model(encoder.preprocess(batch))["sentence_embedding"]
-
-    def validation() -> dict[str, float]:
-        model.eval()
-        with torch.no_grad():
-            vectors = [
-                embed([QUERY_PREFIX + expand(q.text) for q in val[i : i + 64]]).numpy() for i in range(0, len(val), 64)
-            ]
-        model.train()
-        return dense_scores(np.concatenate(vectors), corpus, val)
-
     losses, curve = [], []
     t0 = time.perf_counter()
     model.train()
